@@ -1,0 +1,123 @@
+"""Typed fine-tuning recipes: YAML files in configs/finetune/ plus command-line overrides."""
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from llm.config import load_yaml_config
+from llm.sources import DEFAULT_MODEL
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class LoraSettings(_Strict):
+    r: int = Field(default=16, ge=1, le=1024)
+    alpha: int = Field(default=32, ge=1)
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+class DataSettings(_Strict):
+    source: str = Field(default="dair-ai/emotion", description="hub id or local dir; EMOAI_DATA_DIR wins")
+    train_limit: int | None = Field(default=None, ge=1)
+    eval_limit: int | None = Field(default=None, ge=1, description="validation texts per evaluation")
+    max_text_tokens: int = Field(default=128, ge=8)
+
+
+class TrainingSettings(_Strict):
+    epochs: float = Field(default=1.0, gt=0)
+    max_steps: int | None = Field(default=None, ge=1, description="optimizer steps; overrides epochs")
+    learning_rate: float = Field(default=2e-4, gt=0, lt=1)
+    lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    warmup_ratio: float = Field(default=0.03, ge=0, lt=1)
+    micro_batch_size: int = Field(default=16, ge=1)
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+    max_grad_norm: float = Field(default=1.0, gt=0)
+    seed: int = 42
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    class_weighting: Literal["none", "sqrt_inverse"] = "none"
+    gradient_checkpointing: bool = False
+    log_every_steps: int = Field(default=10, ge=1)
+    eval_every_steps: int = Field(default=200, ge=1)
+    save_every_steps: int = Field(default=50, ge=1)
+    keep_checkpoints: int = Field(default=2, ge=1)
+
+
+class TrackingSettings(_Strict):
+    tracking_uri: str | None = Field(default=None, description="MLFLOW_TRACKING_URI wins; default sqlite")
+    experiment: str = "emoai-finetune"
+    run_name: str | None = None
+    register_as: str | None = Field(default=None, description="registered model name, e.g. emotion-llm")
+    enabled: bool = True
+
+
+class FinetuneConfig(_Strict):
+    """A LoRA SFT recipe: base model, adapter shape, data, optimisation, DeepSpeed and tracking."""
+
+    model: str = DEFAULT_MODEL
+    lora: LoraSettings = LoraSettings()
+    data: DataSettings = DataSettings()
+    training: TrainingSettings = TrainingSettings()
+    tracking: TrackingSettings = TrackingSettings()
+    deepspeed: str | None = Field(default=None, description="path to a ZeRO JSON config (deepspeed/*.json)")
+    output_dir: str = "outputs/smollm2-135m-lora"
+
+    @model_validator(mode="after")
+    def _deepspeed_file_exists(self) -> "FinetuneConfig":
+        if self.deepspeed is not None and not Path(self.deepspeed).is_file():
+            raise ValueError(f"deepspeed config not found: {self.deepspeed}")
+        return self
+
+
+class ConfigError(ValueError):
+    """A recipe or override is invalid; the message lists every problem."""
+
+
+def parse_overrides(args: list[str]) -> dict[str, Any]:
+    """Turn ``a.b=1`` and ``--a.b 1`` arguments into a nested dict (values parsed as YAML)."""
+    pairs, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--") and "=" not in arg:
+            if i + 1 >= len(args):
+                raise ConfigError(f"{arg} needs a value")
+            pairs.append((arg[2:], args[i + 1]))
+            i += 2
+            continue
+        key, sep, value = arg.removeprefix("--").partition("=")
+        if not sep:
+            raise ConfigError(f"cannot parse override {arg!r}: use key=value or --key value")
+        pairs.append((key, value))
+        i += 1
+    nested: dict[str, Any] = {}
+    for key, value in pairs:
+        *parents, leaf = key.replace("-", "_").split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return nested
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged
+
+
+def load_finetune_config(path: str | Path | None, overrides: list[str] | None = None) -> FinetuneConfig:
+    """Load a recipe and apply overrides, raising ConfigError with readable messages."""
+    data = load_yaml_config(path) if path else {}
+    data = _merge(data, parse_overrides(overrides or []))
+    try:
+        return FinetuneConfig.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"invalid fine-tuning config{f' {path}' if path else ''}: {problems}") from None

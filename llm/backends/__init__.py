@@ -1,0 +1,1 @@
+"""Classifier backends: transformers (PyTorch, CPU or GPU) and vLLM."""

@@ -1,0 +1,45 @@
+"""The PyTorch/transformers classifier: batched label scoring, bf16 where supported."""
+
+from collections.abc import Sequence
+
+import torch
+
+from llm.config import ModelConfig
+from llm.device import resolve_device, resolve_dtype
+from llm.loading import adapter_version, attach_adapter, load_causal_lm, load_tokenizer, resolve_adapter
+from llm.prediction import ModelInfo, Prediction
+from llm.prompt import PromptBuilder
+from llm.scoring import LabelScorer
+
+
+class TransformersClassifier:
+    """Classifies texts with a causal LM (plus optional LoRA adapter) by scoring the six labels."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        adapter_dir = resolve_adapter(config.adapter, config.base_model)
+        self.device = resolve_device(config.device)
+        self.tokenizer = load_tokenizer(config.base_model)
+        self.model = load_causal_lm(config.base_model, resolve_dtype(config.dtype, self.device), self.device)
+        if adapter_dir is not None:
+            self.model = attach_adapter(self.model, adapter_dir, config.base_model)
+        self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens)
+        self.scorer = LabelScorer(self.prompts.label_ids, self.tokenizer.pad_token_id)
+        self.info = ModelInfo(
+            base_model=config.base_model,
+            adapter=str(adapter_dir) if adapter_dir else None,
+            adapter_version=adapter_version(adapter_dir) if adapter_dir else None,
+            backend="transformers",
+        )
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """One prediction per text; texts are sorted by length inside so batches pad little."""
+        encoded = [self.prompts.encode(text).prompt_ids for text in texts]
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        probabilities = torch.empty((len(encoded), 6))
+        size = self.config.batch_size
+        for start in range(0, len(order), size):
+            rows = order[start:start + size]
+            probabilities[rows] = self.scorer.log_probs(self.model, [encoded[i] for i in rows]).exp()
+        version = self.info.version
+        return [Prediction.from_probabilities(p.tolist(), version) for p in probabilities]

@@ -1,0 +1,42 @@
+"""Typed model configuration, loaded from YAML recipes in configs/models/."""
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from llm.sources import DEFAULT_MODEL
+
+SHIPPED_ADAPTER = "shipped"
+
+
+class ModelConfig(BaseModel):
+    """Which model classifies, on which backend, and how it is batched."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    base_model: str = DEFAULT_MODEL
+    adapter: str | None = Field(
+        default=SHIPPED_ADAPTER,
+        description="LoRA adapter: a directory, an MLflow 'models:/name@alias' URI, 'shipped' (the adapter "
+        "that comes with the project for the embedded model) or null for the base model alone",
+    )
+    backend: Literal["transformers", "vllm"] = "transformers"
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    device: str = "auto"
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    max_text_tokens: int = Field(default=128, ge=8, le=8192)
+    tensor_parallel_size: int = Field(default=1, ge=1, description="vLLM only: GPUs per model")
+    gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1, description="vLLM only")
+
+
+def load_yaml_config(path: str | Path) -> dict:
+    """Read a YAML recipe into a dict, with a clear error for a missing or malformed file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data

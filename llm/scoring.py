@@ -1,0 +1,92 @@
+"""Label scoring: the probability of each of the six labels in one forward pass per batch.
+
+A label's probability is the one constrained decoding over the six label strings would give:
+at each step the softmax is taken over the tokens that continue some label. When the labels'
+first tokens are all different (the usual case) that is a softmax over six rows of the LM head
+at the last prompt position. Otherwise every prompt is expanded with the six label sequences
+and scored in the same single pass. Only the needed rows of the LM head are computed.
+"""
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def split_backbone_and_head(model: nn.Module) -> tuple[nn.Module, nn.Module]:
+    """The transformer stack (returns hidden states) and the LM head of a causal LM or PEFT model."""
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return getattr(causal_lm, causal_lm.base_model_prefix), causal_lm.get_output_embeddings()
+
+
+def right_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and attention mask for a batch of token id lists."""
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def logits_at(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+              rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """LM-head logits only at the given (row, col) positions: shape (len(rows), vocab)."""
+    backbone, head = split_backbone_and_head(model)
+    hidden = backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    return head(hidden[rows, cols]).float()
+
+
+class LabelScorer:
+    """Turns prompt token ids into six label log-probabilities with one forward pass."""
+
+    def __init__(self, label_ids: Sequence[Sequence[int]], pad_id: int) -> None:
+        self.label_ids = [list(ids) for ids in label_ids]
+        self.pad_id = pad_id
+        self.first_ids = [ids[0] for ids in self.label_ids]
+        self.first_tokens_distinct = len(set(self.first_ids)) == len(self.first_ids)
+        # allowed[i][j]: tokens that continue some label sharing label i's first j tokens
+        self.allowed = [
+            [sorted({other[j] for other in self.label_ids if len(other) > j and other[:j] == ids[:j]})
+             for j in range(len(ids))]
+            for ids in self.label_ids
+        ]
+
+    @torch.no_grad()
+    def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]]) -> torch.Tensor:
+        """(len(prompts), 6) label log-probabilities; rows sum to 1 after exp."""
+        device = next(model.parameters()).device
+        if self.first_tokens_distinct:
+            return self._first_token_log_probs(model, prompts, device)
+        return self._trie_log_probs(model, prompts, device)
+
+    def _first_token_log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
+                               device: torch.device) -> torch.Tensor:
+        ids, mask = right_pad(prompts, self.pad_id)
+        rows = torch.arange(len(prompts))
+        cols = mask.sum(dim=1) - 1
+        logits = logits_at(model, ids.to(device), mask.to(device), rows.to(device), cols.to(device))
+        return torch.log_softmax(logits[:, self.first_ids], dim=-1).cpu()
+
+    def _trie_log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
+                        device: torch.device) -> torch.Tensor:
+        n_labels = len(self.label_ids)
+        sequences = [list(p) + label for p in prompts for label in self.label_ids]
+        ids, mask = right_pad(sequences, self.pad_id)
+        rows, cols, steps = [], [], []
+        for seq_index, seq in enumerate(sequences):
+            label = seq_index % n_labels
+            start = len(prompts[seq_index // n_labels]) - 1
+            for j in range(len(self.label_ids[label])):
+                rows.append(seq_index)
+                cols.append(start + j)
+                steps.append((label, j))
+        logits = logits_at(model, ids.to(device), mask.to(device),
+                           torch.tensor(rows, device=device), torch.tensor(cols, device=device)).cpu()
+        totals = torch.zeros(len(sequences))
+        for k, (label, j) in enumerate(steps):
+            allowed = self.allowed[label][j]
+            chosen = self.label_ids[label][j]
+            totals[rows[k]] += logits[k, chosen] - torch.logsumexp(logits[k, allowed], dim=0)
+        return torch.log_softmax(totals.view(len(prompts), n_labels), dim=-1)

@@ -1,0 +1,42 @@
+"""Text normalisation shared by training and serving.
+
+dair-ai/emotion text is lower-case a-z with single spaces and no punctuation; some
+contractions are split (``don t``) and others joined (``dont``). Journal text has
+capitals, punctuation, emoji and newlines. ``normalize_text`` maps both onto one form
+so the model sees at serving time exactly what it saw in training.
+"""
+
+import re
+import unicodedata
+
+_EMOJI_WORDS = {
+    "😢": "sad", "😭": "sad", "☹": "sad", "🙁": "sad", "😞": "sad", "😔": "sad", "💔": "heartbroken",
+    "😊": "happy", "😀": "happy", "😃": "happy", "😄": "happy", "😁": "happy", "🙂": "happy", "🥳": "happy",
+    "❤": "love", "😍": "love", "🥰": "love", "😘": "love", "💕": "love",
+    "😡": "angry", "😠": "angry", "🤬": "angry",
+    "😨": "scared", "😱": "scared", "😰": "anxious", "😟": "worried",
+    "😮": "surprised", "😲": "surprised", "🤯": "amazed",
+}
+_EMOJI_RE = re.compile("|".join(map(re.escape, _EMOJI_WORDS)))
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+# Contractions that dair-ai sometimes splits ("don t", "i m"): join them ("dont", "im").
+_SPLIT_CONTRACTIONS = [
+    (re.compile(r"\b([a-z]+n) t\b"), r"\1t"),
+    (re.compile(r"\bi m\b"), "im"),
+    (re.compile(r"\b([a-z]+) (s|re|ve|ll)\b"), r"\1\2"),
+    (re.compile(r"\b(i|you|he|she|we|they) d\b"), r"\1d"),
+]
+_NON_LETTERS_RE = re.compile(r"[^a-z]+")
+
+
+def normalize_text(text: str) -> str:
+    """Map raw text (journal or dataset) to the dair-ai form: a-z words, single spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _EMOJI_RE.sub(lambda m: f" {_EMOJI_WORDS[m.group(0)]} ", text)
+    text = text.translate(_APOSTROPHES).lower()
+    text = re.sub(r"([a-z])'([a-z])", r"\1\2", text)  # don't -> dont, i'm -> im
+    text = _NON_LETTERS_RE.sub(" ", text)
+    text = " ".join(text.split())
+    for pattern, joined in _SPLIT_CONTRACTIONS:
+        text = pattern.sub(joined, text)
+    return text
