@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import torch
 
 from llm.config import ModelConfig
+from llm.generation import Conversation, TransformersGenerator
 from llm.device import resolve_device, resolve_dtype
 from llm.loading import adapter_version, attach_adapter, load_causal_lm, load_tokenizer, resolve_adapter
 from llm.prediction import ModelInfo, Prediction
@@ -24,6 +25,7 @@ class TransformersClassifier:
         if adapter_dir is not None:
             self.model = attach_adapter(self.model, adapter_dir, config.base_model)
         self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens)
+        self._generator = TransformersGenerator(self.model, self.tokenizer)
         self.scorer = LabelScorer(self.prompts.label_ids, self.tokenizer.pad_token_id)
         self.info = ModelInfo(
             base_model=config.base_model,
@@ -43,3 +45,8 @@ class TransformersClassifier:
             probabilities[rows] = self.scorer.log_probs(self.model, [encoded[i] for i in rows]).exp()
         version = self.info.version
         return [Prediction.from_probabilities(p.tolist(), version) for p in probabilities]
+
+    def generate(self, conversations: Sequence[Conversation], max_new_tokens: int = 160,
+                 temperature: float = 0.0) -> list[str]:
+        """Free text from the base model (adapter off), e.g. for explanations."""
+        return self._generator.generate(conversations, max_new_tokens, temperature)

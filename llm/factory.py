@@ -1,0 +1,24 @@
+"""Build a classifier from a ModelConfig, whichever backend it names."""
+
+from llm.classifier import Classifier
+from llm.config import ModelConfig, load_yaml_config
+
+DEFAULT_MODEL_CONFIG = "configs/models/smollm2-135m-lora.yaml"
+
+
+def load_model_config(path: str | None = None, **overrides) -> ModelConfig:
+    """A ModelConfig from a YAML recipe (or the defaults), with keyword overrides applied."""
+    data = load_yaml_config(path) if path else {}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return ModelConfig.model_validate(data)
+
+
+def load_classifier(config: ModelConfig) -> Classifier:
+    """The classifier for a config: transformers or vLLM backend (imported only when used)."""
+    if config.backend == "vllm":
+        from llm.backends.vllm_backend import VLLMClassifier
+
+        return VLLMClassifier(config)
+    from llm.backends.transformers_backend import TransformersClassifier
+
+    return TransformersClassifier(config)

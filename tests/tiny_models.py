@@ -1,0 +1,64 @@
+"""Tiny random-weight models and tokenizers built from configs: no download, milliseconds to build."""
+
+import json
+from pathlib import Path
+
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from llm.labels import EMOTIONS
+from llm.prompt import SYSTEM_PROMPT
+
+FIXTURE_DATA = Path(__file__).parent / "fixtures" / "emotion"
+SPECIALS = ["<|pad|>", "<unk>", "<|im_start|>", "<|im_end|>"]
+CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def _corpus() -> list[str]:
+    texts = [json.loads(line)["text"] for f in FIXTURE_DATA.glob("*.jsonl") for line in f.open()]
+    return texts + [SYSTEM_PROMPT, "system user assistant", *EMOTIONS]
+
+
+def _wrap(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<|pad|>", unk_token="<unk>",
+                                      eos_token="<|im_end|>", bos_token="<|im_start|>")
+    wrapped.chat_template = CHATML
+    return wrapped
+
+
+def word_tokenizer() -> PreTrainedTokenizerFast:
+    """One token per word: every label is a single token (the fast scoring path)."""
+    vocab = {token: i for i, token in enumerate(SPECIALS)}
+    for text in _corpus():
+        for word in pre_tokenizers.Whitespace().pre_tokenize_str(text):
+            vocab.setdefault(word[0], len(vocab))
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.add_special_tokens(SPECIALS)
+    return _wrap(tokenizer)
+
+
+def subword_tokenizer(vocab_size: int = 90) -> PreTrainedTokenizerFast:
+    """A small BPE: labels split into several tokens, some sharing their first token (the trie path)."""
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False)
+    tokenizer.train_from_iterator(_corpus(), trainer=trainer)
+    return _wrap(tokenizer)
+
+
+def tiny_llama_dir(directory: Path, tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> Path:
+    """Save a 2-layer random Llama with the given tokenizer to a directory usable as a model source."""
+    import torch
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
+                         eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id)
+    LlamaForCausalLM(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
