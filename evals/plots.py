@@ -1,0 +1,85 @@
+"""PNG plots of the evaluation (matplotlib, Agg backend: no display needed)."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+import numpy as np  # noqa: E402
+
+from llm.labels import EMOTIONS  # noqa: E402
+
+CONFUSION_PNG = "confusion_matrices.png"
+PER_CLASS_PNG = "per_class_f1.png"
+RELIABILITY_PNG = "reliability.png"
+
+
+def write_plots(results: dict, directory: Path) -> list[str]:
+    """Confusion matrices, per-class F1 bars and reliability diagrams for every model; returns the file names."""
+    models = results["models"]
+    _confusion(models, directory / CONFUSION_PNG)
+    _per_class_f1(models, directory / PER_CLASS_PNG)
+    _reliability(models, directory / RELIABILITY_PNG)
+    return [CONFUSION_PNG, PER_CLASS_PNG, RELIABILITY_PNG]
+
+
+def _panels(count: int, width: float = 4.2, height: float = 4.0):
+    figure, axes = plt.subplots(1, count, figsize=(width * count, height), squeeze=False)
+    return figure, axes[0]
+
+
+def _confusion(models: dict, path: Path) -> None:
+    figure, axes = _panels(len(models), 4.6, 4.4)
+    for ax, (name, m) in zip(axes, models.items()):
+        matrix = np.array(m["confusion_matrix"]["matrix"], dtype=float)
+        shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        for (row, col), count in np.ndenumerate(matrix):
+            ax.text(col, row, int(count), ha="center", va="center", fontsize=8,
+                    color="white" if shares[row, col] > 0.5 else "black")
+        ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=8)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(f"{name} (acc {m['accuracy']:.3f})", fontsize=10)
+    _save(figure, path)
+
+
+def _per_class_f1(models: dict, path: Path) -> None:
+    figure, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(EMOTIONS)), 3.8))
+    width = 0.8 / len(models)
+    for k, (name, m) in enumerate(models.items()):
+        values = [m["per_class"][label]["f1"] for label in EMOTIONS]
+        ax.bar(np.arange(len(EMOTIONS)) + (k - (len(models) - 1) / 2) * width, values, width, label=name)
+    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title("per-class F1")
+    ax.legend(fontsize=8)
+    _save(figure, path)
+
+
+def _reliability(models: dict, path: Path) -> None:
+    figure, axes = _panels(len(models))
+    for ax, (name, m) in zip(axes, models.items()):
+        bins = [b for b in m["calibration"]["bins"] if b["count"]]
+        centres = [(b["lower"] + b["upper"]) / 2 for b in bins]
+        widths = [b["upper"] - b["lower"] for b in bins]
+        ax.bar(centres, [b["accuracy"] for b in bins], widths, edgecolor="black", alpha=0.7, label="accuracy")
+        ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+        ax.plot(centres, [b["confidence"] for b in bins], "o", color="red", markersize=3, label="mean confidence")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ece = "n/a" if m["ece"] is None else f"{m['ece']:.3f}"
+        ax.set_title(f"{name} (ECE {ece})", fontsize=10)
+        ax.legend(fontsize=7, loc="upper left")
+    _save(figure, path)
+
+
+def _save(figure, path: Path) -> None:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,41 @@
+"""Model-independent checks of the service: the crisis screen and the knowledge-base retrieval.
+
+Both use the project's own labelled sets in evals/datasets/ and the retrieval package; when either
+is missing the section says "not available" and why, instead of failing the whole evaluation.
+"""
+
+from pathlib import Path
+
+from evals.config import SystemChecks
+
+
+def crisis_screen(settings: SystemChecks) -> dict:
+    """Recall and precision of the crisis screen on the labelled crisis set."""
+    path = Path(settings.crisis_set)
+    try:
+        from retrieval.quality import evaluate_crisis_screen
+
+        return {"available": True, "path": str(path), **evaluate_crisis_screen(path)}
+    except (ImportError, FileNotFoundError) as error:
+        return _not_available(path, error)
+
+
+def retrieval_quality(settings: SystemChecks) -> dict:
+    """hit@k and MRR of the knowledge store on the labelled query set."""
+    path = Path(settings.retrieval_queries)
+    try:
+        from retrieval.quality import evaluate_retrieval
+        from retrieval.store import KnowledgeStore
+
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found")
+        store = KnowledgeStore.from_settings()
+        return {"available": True, "path": str(path), "k": settings.retrieval_k,
+                **evaluate_retrieval(store, path, k=settings.retrieval_k)}
+    except (ImportError, FileNotFoundError) as error:
+        return _not_available(path, error)
+
+
+def _not_available(path: Path, error: Exception) -> dict:
+    reason = f"{path} not found" if isinstance(error, FileNotFoundError) else f"module missing ({error})"
+    return {"available": False, "reason": reason}
