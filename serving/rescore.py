@@ -15,7 +15,6 @@ from tqdm import tqdm
 
 from llm.classifier import Classifier
 from llm.factory import load_classifier
-
 from serving.config import ServingConfig, load_serving_config
 from serving.model import serving_model_config
 from serving.store import JournalStore
@@ -53,9 +52,9 @@ def rescore(store: JournalStore, classifier: Classifier, batch_size: int = 64, s
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m serving.rescore", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="serving YAML (store URL, default model); default configs/serving.yaml")
+    parser.add_argument("--config", help="serving YAML (store URL, model); default configs/serving.yaml")
     parser.add_argument("--model", help="model recipe YAML to score with (default: the serving model)")
-    parser.add_argument("--store-url", help="SQLAlchemy URL of the journal (default: from the serving config)")
+    parser.add_argument("--store-url", help="SQLAlchemy URL of the journal (default: the serving config's)")
     parser.add_argument("--batch-size", type=int, default=64, help="entries per model call and per commit")
     parser.add_argument("--since", type=datetime.fromisoformat,
                         help="only entries written at or after this time (ISO 8601)")

@@ -237,8 +237,8 @@ class JournalStore:
         with self._session.begin() as session:
             if insert is not None:
                 statement = insert(ScoreRow).on_conflict_do_nothing(
-                    index_elements=["entry_id", "model_version"])
-                return session.execute(statement, rows).rowcount or 0
+                    index_elements=["entry_id", "model_version"]).returning(ScoreRow.id)
+                return len(session.connection().execute(statement, rows).all())
             inserted = 0  # other databases: check first (the unique constraint still guards)
             for row in rows:
                 if not session.scalar(select(exists().where(ScoreRow.entry_id == row["entry_id"],
