@@ -74,7 +74,8 @@ def weighted_f1(gold: Sequence[int], predicted: Sequence[int]) -> float:
 
 def _bin_index(confidence: np.ndarray, n_bins: int) -> np.ndarray:
     """Equal-width bins over (0, 1]: bin b holds confidences in (b/n, (b+1)/n]; 0 falls in the first bin."""
-    return np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    edges = np.arange(n_bins + 1) / n_bins
+    return np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
 
 
 def reliability_bins(confidence: Sequence[float], correct: Sequence[bool], n_bins: int = 15) -> list[dict]:

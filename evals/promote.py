@@ -45,7 +45,7 @@ def resolve_versions(name: str, challenger_alias: str, champion_alias: str,
 
     def version_of(alias: str) -> str | None:
         try:
-            return client.get_model_version_by_alias(name, alias).version
+            return str(client.get_model_version_by_alias(name, alias).version)
         except mlflow.exceptions.MlflowException:
             return None
 
@@ -53,7 +53,7 @@ def resolve_versions(name: str, challenger_alias: str, champion_alias: str,
     if challenger is None:
         raise PromotionError(f"registered model {name!r} has no @{challenger_alias} version "
                              f"in {mlflow.get_tracking_uri()}")
-    return RegistryVersions(name, str(challenger), version_of(champion_alias))
+    return RegistryVersions(name, challenger, version_of(champion_alias))
 
 
 def promotion_specs(config: EvalConfig, versions: RegistryVersions) -> dict:
