@@ -123,7 +123,7 @@ class Trainer:
         self.engine = build_engine(AnswerLoss(self.peft_model), config, self.total_steps,
                                    int(self.total_steps * settings.warmup_ratio))
         self.state = {"step": 0, "micro_batches_done": 0, "best_macro_f1": -1.0, "best_step": None,
-                      "run_id": None, "history": []}
+                      "run_id": None, "history": [], "loss_log": []}
         self._maybe_resume()
         tracking = config.tracking
         self.tracker = RunTracker(self.is_main and tracking.enabled, tracking.tracking_uri, tracking.experiment,
@@ -142,13 +142,18 @@ class Trainer:
             return
         latest = checkpoints[-1]
         self.engine.load_checkpoint(latest)
-        self.state = json.loads((latest / TRAINER_STATE).read_text())
+        self.state = {**self.state, **json.loads((latest / TRAINER_STATE).read_text())}
+        rng_file = latest / f"rng-{self.rank}.pt"
+        if rng_file.is_file():
+            torch.set_rng_state(torch.load(rng_file, weights_only=False))
         if self.is_main:
             log.info("resumed from %s (step %d)", latest, self.state["step"])
 
     def _save_checkpoint(self) -> None:
         directory = self.output_dir / "checkpoints" / f"step-{self.state['step']:07d}"
         self.engine.save_checkpoint(directory)
+        torch.save(torch.get_rng_state(), directory / f"rng-{self.rank}.pt")
+        self._barrier()
         if self.is_main:  # trainer_state.json is written last: its presence marks a complete checkpoint
             (directory / TRAINER_STATE).write_text(json.dumps(self.state, indent=1))
             for old in self._checkpoints()[: -self.config.training.keep_checkpoints]:
@@ -270,7 +275,7 @@ class Trainer:
             if self.is_main:
                 log.info("step %d/%d loss %.4f lr %.2e tokens/s %.0f epoch %.2f", step, self.total_steps,
                          metrics["loss"], metrics["lr"], metrics["tokens_per_s"], metrics["epoch"])
-            self.state["last_loss"] = metrics["loss"]
+            self.state["loss_log"].append([step, metrics["loss"]])
             window.update(loss=0.0, tokens=0, micro=0, start=time.perf_counter())
         if step % settings.eval_every_steps == 0 and step < self.total_steps:
             self._validate_and_keep_best()

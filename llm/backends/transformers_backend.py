@@ -18,9 +18,9 @@ class TransformersClassifier:
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
+        self.tokenizer = load_tokenizer(config.base_model)
         adapter_dir = resolve_adapter(config.adapter, config.base_model)
         self.device = resolve_device(config.device)
-        self.tokenizer = load_tokenizer(config.base_model)
         self.model = load_causal_lm(config.base_model, resolve_dtype(config.dtype, self.device), self.device)
         if adapter_dir is not None:
             self.model = attach_adapter(self.model, adapter_dir, config.base_model)
