@@ -19,9 +19,10 @@ def split_backbone_and_head(model: nn.Module) -> tuple[nn.Module, nn.Module]:
     return getattr(causal_lm, causal_lm.base_model_prefix), causal_lm.get_output_embeddings()
 
 
-def right_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids and attention mask for a batch of token id lists."""
-    width = max(len(s) for s in sequences)
+def right_pad(sequences: Sequence[Sequence[int]], pad_id: int, multiple: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and attention mask; the width is rounded up to ``multiple`` so that few distinct
+    shapes occur (oneDNN caches a kernel per shape: unbounded shapes grow memory)."""
+    width = -(-max(len(s) for s in sequences) // multiple) * multiple
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for row, seq in enumerate(sequences):

@@ -1,0 +1,80 @@
+"""Single-process LoRA training on a tiny random Llama: learning, saving, registry, resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from finetune.config import FinetuneConfig, load_config
+from finetune.train import run_training
+from llm.loading import resolve_adapter
+from tests.training_helpers import adapter_tensors, assert_adapter_is_real, tiny_recipe
+
+
+def test_loss_goes_down_and_the_best_adapter_is_real_and_registered(tiny_model_dir, fixture_data_dir, mlflow_uri,
+                                                                    tmp_path):
+    output = tmp_path / "run"
+    config = load_config(FinetuneConfig, tiny_recipe(tiny_model_dir, output, max_steps=12)
+                         + ["tracking.register_as=emotion-llm"])
+    state = run_training(config)
+    losses = [loss for _, loss in state["loss_log"]]
+    assert len(losses) == 12
+    assert sum(losses[-3:]) / 3 < 0.7 * sum(losses[:3]) / 3, losses
+    assert {h["step"] for h in state["history"]} == {4, 8, 12}
+    assert all(0 <= h["accuracy"] <= 1 and 0 <= h["macro_f1"] <= 1 for h in state["history"])
+    summary = json.loads((output / "train_summary.json").read_text())
+    assert summary["best_step"] in {4, 8, 12}
+    assert_adapter_is_real(output / "best", tiny_model_dir)
+    registered = resolve_adapter("models:/emotion-llm@challenger", str(tiny_model_dir))
+    assert adapter_tensors(registered).keys() == adapter_tensors(output / "best").keys()
+
+
+def _launch(args, log_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "finetune", *args, "tracking.enabled=false"],
+                            stdout=log_path.open("w"), stderr=subprocess.STDOUT, env=env)
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_matches_an_uninterrupted_run(
+        tiny_model_dir, fixture_data_dir, tmp_path):
+    straight = tmp_path / "straight"
+    interrupted = tmp_path / "interrupted"
+    assert _launch(tiny_recipe(tiny_model_dir, straight), tmp_path / "a.log").wait(timeout=600) == 0
+
+    process = _launch(tiny_recipe(tiny_model_dir, interrupted), tmp_path / "b.log")
+    checkpoint = interrupted / "checkpoints" / "step-0000004" / "trainer_state.json"
+    deadline = time.time() + 600
+    while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert checkpoint.exists(), (tmp_path / "b.log").read_text()[-2000:]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (interrupted / "last").exists(), "the run finished before it could be interrupted"
+
+    resumed = _launch(tiny_recipe(tiny_model_dir, interrupted), tmp_path / "c.log")
+    assert resumed.wait(timeout=600) == 0
+    log = (tmp_path / "c.log").read_text()
+    assert "resumed from" in log, log[-2000:]
+    expected, actual = adapter_tensors(straight / "last"), adapter_tensors(interrupted / "last")
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        assert torch.allclose(expected[name], actual[name], atol=1e-5), name
+
+
+def test_too_little_data_for_one_step_is_a_clear_error(tiny_model_dir, fixture_data_dir, tmp_path):
+    config = load_config(FinetuneConfig, tiny_recipe(tiny_model_dir, tmp_path / "run", micro_batch_size=128)
+                         + ["tracking.enabled=false"])
+    with pytest.raises(SystemExit, match="too few for one optimizer step"):
+        run_training(config)
+
+
+def test_lora_targets_missing_from_the_model_are_a_clear_error(tiny_model_dir, fixture_data_dir, tmp_path):
+    config = load_config(FinetuneConfig, tiny_recipe(tiny_model_dir, tmp_path / "run")
+                         + ["lora.target_modules=[query_key_value]", "tracking.enabled=false"])
+    with pytest.raises(SystemExit, match="do not fit"):
+        run_training(config)
