@@ -1,4 +1,4 @@
-"""PNG plots of the evaluation (matplotlib, Agg backend: no display needed)."""
+"""PNG plots of the evaluation (matplotlib, Agg backend: no display needed); imported only when writing."""
 
 from pathlib import Path
 
@@ -10,26 +10,14 @@ import numpy as np  # noqa: E402
 
 from llm.labels import EMOTIONS  # noqa: E402
 
-CONFUSION_PNG = "confusion_matrices.png"
-PER_CLASS_PNG = "per_class_f1.png"
-RELIABILITY_PNG = "reliability.png"
-
-
-def write_plots(results: dict, directory: Path) -> list[str]:
-    """Confusion matrices, per-class F1 bars and reliability diagrams for every model; returns the file names."""
-    models = results["models"]
-    _confusion(models, directory / CONFUSION_PNG)
-    _per_class_f1(models, directory / PER_CLASS_PNG)
-    _reliability(models, directory / RELIABILITY_PNG)
-    return [CONFUSION_PNG, PER_CLASS_PNG, RELIABILITY_PNG]
-
 
 def _panels(count: int, width: float = 4.2, height: float = 4.0):
     figure, axes = plt.subplots(1, count, figsize=(width * count, height), squeeze=False)
     return figure, axes[0]
 
 
-def _confusion(models: dict, path: Path) -> None:
+def plot_confusion_matrices(models: dict, path: Path) -> None:
+    """One confusion matrix per model (cells: counts, shading: share of the gold row)."""
     figure, axes = _panels(len(models), 4.6, 4.4)
     for ax, (name, m) in zip(axes, models.items()):
         matrix = np.array(m["confusion_matrix"]["matrix"], dtype=float)
@@ -46,7 +34,8 @@ def _confusion(models: dict, path: Path) -> None:
     _save(figure, path)
 
 
-def _per_class_f1(models: dict, path: Path) -> None:
+def plot_per_class_f1(models: dict, path: Path) -> None:
+    """Grouped bars: F1 per label, one bar per model."""
     figure, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(EMOTIONS)), 3.8))
     width = 0.8 / len(models)
     for k, (name, m) in enumerate(models.items()):
@@ -60,7 +49,8 @@ def _per_class_f1(models: dict, path: Path) -> None:
     _save(figure, path)
 
 
-def _reliability(models: dict, path: Path) -> None:
+def plot_reliability(models: dict, path: Path) -> None:
+    """One reliability diagram per model: accuracy per confidence bin against the diagonal."""
     figure, axes = _panels(len(models))
     for ax, (name, m) in zip(axes, models.items()):
         bins = [b for b in m["calibration"]["bins"] if b["count"]]

@@ -5,12 +5,14 @@ from pathlib import Path
 
 from evals.dataset import EvalDataset
 from evals.evaluate import ModelScores
-from evals.plots import CONFUSION_PNG, PER_CLASS_PNG, RELIABILITY_PNG, write_plots
 from llm.labels import EMOTIONS
 
 METRICS_JSON = "metrics.json"
 PREDICTIONS_JSONL = "predictions.jsonl"
 REPORT_MD = "report.md"
+CONFUSION_PNG = "confusion_matrices.png"
+PER_CLASS_PNG = "per_class_f1.png"
+RELIABILITY_PNG = "reliability.png"
 
 
 def write_reports(results: dict, dataset: EvalDataset, scores: list[ModelScores], directory: Path) -> list[Path]:
@@ -18,9 +20,14 @@ def write_reports(results: dict, dataset: EvalDataset, scores: list[ModelScores]
     directory.mkdir(parents=True, exist_ok=True)
     (directory / METRICS_JSON).write_text(json.dumps(results, indent=2) + "\n")
     write_predictions(dataset, scores, directory / PREDICTIONS_JSONL)
-    images = write_plots(results, directory)
+    from evals import plots  # matplotlib takes seconds to import: only when writing
+
+    plots.plot_confusion_matrices(results["models"], directory / CONFUSION_PNG)
+    plots.plot_per_class_f1(results["models"], directory / PER_CLASS_PNG)
+    plots.plot_reliability(results["models"], directory / RELIABILITY_PNG)
     (directory / REPORT_MD).write_text(markdown_report(results))
-    return [directory / name for name in (METRICS_JSON, PREDICTIONS_JSONL, REPORT_MD, *images)]
+    return [directory / name for name in (METRICS_JSON, PREDICTIONS_JSONL, REPORT_MD, CONFUSION_PNG,
+                                          PER_CLASS_PNG, RELIABILITY_PNG)]
 
 
 def write_predictions(dataset: EvalDataset, scores: list[ModelScores], path: Path) -> None:
