@@ -123,7 +123,8 @@ class Trainer:
         self.engine = build_engine(AnswerLoss(self.peft_model), config, self.total_steps,
                                    int(self.total_steps * settings.warmup_ratio))
         self.state = {"step": 0, "micro_batches_done": 0, "best_macro_f1": -1.0, "best_step": None,
-                      "run_id": None, "history": [], "loss_log": []}
+                      "run_id": None, "history": [], "loss_log": [],
+                      "train_tokens": 0, "train_seconds": 0.0}
         self._maybe_resume()
         tracking = config.tracking
         self.tracker = RunTracker(self.is_main and tracking.enabled, tracking.tracking_uri, tracking.experiment,
@@ -268,6 +269,8 @@ class Trainer:
         step = self.state["step"]
         if step % settings.log_every_steps == 0 or step == 1:
             elapsed = time.perf_counter() - window["start"]
+            self.state["train_tokens"] += window["tokens"]
+            self.state["train_seconds"] += elapsed
             metrics = {"loss": window["loss"] / window["micro"], "lr": self.engine.lr_scheduler.get_last_lr()[0],
                        "tokens_per_s": window["tokens"] / elapsed, "epoch": self.state["micro_batches_done"]
                        / self.batches_per_epoch}
@@ -277,15 +280,18 @@ class Trainer:
                          metrics["loss"], metrics["lr"], metrics["tokens_per_s"], metrics["epoch"])
             self.state["loss_log"].append([step, metrics["loss"]])
             window.update(loss=0.0, tokens=0, micro=0, start=time.perf_counter())
+        paused = time.perf_counter()  # validation and checkpoints do not count as training time
         if step % settings.eval_every_steps == 0 and step < self.total_steps:
             self._validate_and_keep_best()
         if step % settings.save_every_steps == 0 and step < self.total_steps:
             self._save_checkpoint()
+        window["start"] += time.perf_counter() - paused
 
     def _finish(self) -> None:
         if not self.is_main:
             return
-        summary = {k: self.state[k] for k in ("step", "best_macro_f1", "best_step", "run_id")}
+        summary = {k: self.state.get(k) for k in ("step", "best_macro_f1", "best_step", "run_id", "train_tokens",
+                                                  "train_seconds")}
         (self.output_dir / "train_summary.json").write_text(json.dumps({**summary, "history": self.state["history"]},
                                                                          indent=1))
         self.tracker.log_artifacts(self.output_dir / "best", "adapter")
