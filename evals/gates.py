@@ -51,7 +51,10 @@ def check_gates(results: dict, gates: GateSettings, models: list[str] | None = N
                 checks.append(_check(name, gate, threshold, values[metric]))
     if gates.min_crisis_recall is not None:
         safety = results.get("safety", {})
-        recall = safety.get("recall") if safety.get("available") else None
+        # the lowest of the overall and per-split (dev, held-out) recalls: a rule tuned on dev must hold elsewhere
+        recalls = [safety["recall"], *(s["recall"] for s in safety.get("splits", {}).values())] \
+            if safety.get("available") else []
+        recall = min(recalls) if recalls else None
         checks.append(_check("crisis screen", "min_crisis_recall", gates.min_crisis_recall, recall))
     return checks
 

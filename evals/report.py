@@ -163,14 +163,19 @@ def _system_sections(results: dict) -> list[str]:
     if safety is not None:
         lines += ["## Safety: crisis screen", ""]
         lines += ([f"Recall {_num(safety['recall'])}, precision {_num(safety['precision'])} on {safety['n']} "
-                   f"labelled texts ({safety['path']}).", ""] if safety["available"]
-                  else [f"Not available: {safety['reason']}.", ""])
+                   f"labelled texts ({safety['path']}){_split_note(safety, ('recall', 'precision'))}.", ""]
+                  if safety["available"] else [f"Not available: {safety['reason']}.", ""])
     if retrieval is not None:
         lines += ["## Retrieval: knowledge base", ""]
         lines += ([f"hit@{retrieval['k']} {_num(retrieval['hit_at_k'])}, MRR {_num(retrieval['mrr'])} on "
-                   f"{retrieval['n']} queries ({retrieval['path']}).", ""] if retrieval["available"]
-                  else [f"Not available: {retrieval['reason']}.", ""])
+                   f"{retrieval['n']} queries ({retrieval['path']}){_split_note(retrieval, ('hit_at_k', 'mrr'))}.",
+                   ""] if retrieval["available"] else [f"Not available: {retrieval['reason']}.", ""])
     return lines
+
+
+def _split_note(section: dict, keys: tuple[str, str]) -> str:
+    splits = section.get("splits", {})
+    return "".join(f"; {name}: {_num(s[keys[0]])} / {_num(s[keys[1]])} (n={s['n']})" for name, s in splits.items())
 
 
 def _gates_section(results: dict) -> list[str]:

@@ -21,15 +21,20 @@ def crisis_screen(settings: SystemChecks) -> dict:
 
 
 def retrieval_quality(settings: SystemChecks) -> dict:
-    """hit@k and MRR of the knowledge store on the labelled query set."""
+    """hit@k and MRR of the configured knowledge store (brought up to date first) on the labelled query set."""
     path = Path(settings.retrieval_queries)
     try:
+        from retrieval.documents import load_knowledge_base
         from retrieval.quality import evaluate_retrieval
+        from retrieval.settings import load_settings
         from retrieval.store import KnowledgeStore
 
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found")
-        store = KnowledgeStore.from_settings()
+        retrieval_settings = load_settings()
+        store = KnowledgeStore.open(retrieval_settings)
+        # indexing is incremental: the measurement is of the knowledge base as it is now
+        store.index(load_knowledge_base(retrieval_settings.kb_path))
         return {"available": True, "path": str(path), "k": settings.retrieval_k,
                 **evaluate_retrieval(store, path, k=settings.retrieval_k)}
     except (ImportError, FileNotFoundError) as error:

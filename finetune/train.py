@@ -61,6 +61,8 @@ def _init_distributed(config: FinetuneConfig) -> tuple[int, int, torch.device]:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if cuda:
         torch.cuda.set_device(local_rank)
+    elif "OMP_NUM_THREADS" not in os.environ:  # CPU ranks share the cores instead of oversubscribing them
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // dist.get_world_size()))
     return dist.get_rank(), dist.get_world_size(), torch.device(f"cuda:{local_rank}" if cuda else "cpu")
 
 

@@ -90,5 +90,8 @@ def load_settings(path: str | Path | None = None) -> RetrievalSettings:
     if os.environ.get("EMOAI_CHROMA_HOST"):
         chroma["host"], chroma["mode"] = os.environ["EMOAI_CHROMA_HOST"], "server"
     if os.environ.get("EMOAI_CHROMA_PORT"):
-        chroma["port"] = int(os.environ["EMOAI_CHROMA_PORT"])
+        port = os.environ["EMOAI_CHROMA_PORT"]
+        if not port.isdigit():
+            raise ValueError(f"EMOAI_CHROMA_PORT must be a port number, got {port!r}")
+        chroma["port"] = int(port)
     return settings.model_copy(update={"chroma": ChromaSettings.model_validate(chroma)})

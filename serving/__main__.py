@@ -26,13 +26,6 @@ def main(argv: list[str] | None = None) -> None:
     if config.host != config.bind_host:
         log.warning("no API keys configured: single-user mode, binding to %s instead of %s", LOCAL_HOST,
                     config.host)
-    if config.explanations and config.build_index:
-        from serving.explain import ensure_index
-
-        try:
-            ensure_index(config)
-        except Exception as error:  # the journal still works; /readyz and /v1/explain say why
-            log.error("knowledge-base index unavailable: %s: %s", type(error).__name__, error)
     from serving.api import create_app
 
     uvicorn.run(create_app(config), host=config.bind_host, port=config.port, log_level=config.log_level,

@@ -1,15 +1,16 @@
 """Safety screening and grounded explanations, from the `llm.safety` and `retrieval` packages.
 
-The knowledge store (Chroma + embeddings) loads in the background; explanations need it and the
-model (its text generator). Until both are there, or when they fail, `/v1/explain` answers 503 and
-journal entries are stored and scored without an explanation.
+The knowledge store (Chroma + embeddings) loads in the background, after the model, and its index is
+built (or brought up to date) on the way; explanations need it and the model (its text generator).
+Until both are there, or when they fail, `/v1/explain` answers 503 and journal entries are stored and
+scored without an explanation.
 """
 
-import asyncio
 import logging
 from typing import Any, Literal
 
 from llm.prediction import Prediction
+from llm.safety import screen as safety_screen
 from serving.config import ServingConfig, project_path
 from serving.model import ModelRunner
 
@@ -20,21 +21,9 @@ class ExplanationsUnavailable(RuntimeError):
     """The explanation service is switched off, still loading or failed to load."""
 
 
-def screen(text: str) -> dict[str, Any]:
+def screen(text: str, locale: str = "default") -> dict[str, Any]:
     """The crisis screen of a text as a dict: crisis, matched, resources."""
-    from llm.safety import screen as safety_screen
-
-    result = safety_screen(text)
-    return result.model_dump() if hasattr(result, "model_dump") else dict(result)
-
-
-def ensure_index(config: ServingConfig) -> None:
-    """Build the knowledge-base index when it is missing (the retrieval package decides what 'missing' is)."""
-    from retrieval.index import ensure_index as build_if_missing
-
-    from retrieval.settings import load_settings
-
-    build_if_missing(load_settings(project_path(config.retrieval_config)))
+    return safety_screen(text, locale).model_dump(mode="json")
 
 
 class Explainer:
@@ -61,9 +50,8 @@ class Explainer:
 
     def _build(self):
         from retrieval.chain import ExplanationService
-        from retrieval.store import KnowledgeStore
-
         from retrieval.settings import load_settings
+        from retrieval.store import KnowledgeStore
 
         settings = load_settings(project_path(self.config.retrieval_config))
         return ExplanationService(KnowledgeStore(settings), self.runner.require(), settings)
@@ -75,9 +63,3 @@ class Explainer:
             raise ExplanationsUnavailable(reason.get(self.state, self.error or "explanations failed to load"))
         result = await self.runner.call(self._service.explain, text, prediction)
         return result.model_dump(mode="json")
-
-    async def wait_ready(self, timeout_s: float) -> None:
-        """Wait (up to a timeout) while the service is loading."""
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while self.state == "loading" and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)

@@ -80,7 +80,7 @@ class JournalService:
 
         Returns the entry as stored now and, when it could not be scored or explained, why.
         """
-        safety = screen(text)
+        safety = screen(text, self.config.crisis_locale)
         entry = await asyncio.to_thread(self.store.add_entry, user, text, timestamp, bool(safety["crisis"]),
                                         list(safety.get("matched") or []))
         problem = None
