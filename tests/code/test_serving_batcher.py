@@ -108,7 +108,8 @@ def test_a_model_error_reaches_every_request_of_the_batch_only():
     async def scenario():
         batcher = MicroBatcher(model.predict, max_batch_size=8, max_wait_s=0.05)
         batcher.start()
-        outcomes = await asyncio.gather(batcher.submit(["bad"]), batcher.submit(["good"]), return_exceptions=True)
+        outcomes = await asyncio.gather(batcher.submit(["bad"]), batcher.submit(["good"]),
+                                        return_exceptions=True)
         later = await batcher.submit(["later"])
         await batcher.close()
         return outcomes, later

@@ -27,7 +27,8 @@ def test_environment_overrides_fields_and_nested_fields():
 
 def test_without_api_keys_the_server_binds_to_loopback_only():
     assert load_serving_config(environ={}, host="0.0.0.0").bind_host == LOCAL_HOST
-    assert load_serving_config(environ={"EMOAI_API_KEYS": "{k: alice}"}, host="0.0.0.0").bind_host == "0.0.0.0"
+    with_keys = load_serving_config(environ={"EMOAI_API_KEYS": "{k: alice}"}, host="0.0.0.0")
+    assert with_keys.bind_host == "0.0.0.0"
 
 
 def test_bad_values_are_refused_with_the_field_name(tmp_path):

@@ -21,7 +21,7 @@ MAX_TEXTS = 4
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_model_dir):
     tmp = tmp_path_factory.mktemp("api")
-    model = write_yaml(tmp / "model.yaml", {"base_model": str(tiny_model_dir), "adapter": None, "batch_size": 16})
+    model = write_yaml(tmp / "model.yaml", {"base_model": str(tiny_model_dir), "adapter": None})
     proc = ServerProcess({"model": str(model), "store_url": f"sqlite:///{tmp}/journal.db", "ui": False,
                           "explanations": False, "api_keys": {"key-alice": "alice", "key-bob": "bob"},
                           "limits": {"max_text_chars": MAX_CHARS, "max_batch_texts": MAX_TEXTS},
@@ -101,7 +101,8 @@ def test_invalid_json_and_unknown_routes(client):
         **ALICE, "Content-Type": "application/json"}), 400, "invalid_json")
     assert_error(client.get("/v1/nothing-here", headers=ALICE), 404, "not_found")
     assert_error(client.put("/v1/classify", json={"text": "x"}, headers=ALICE), 405, "method_not_allowed")
-    assert_error(client.post("/v1/entries", json={"text": "ok", "timestamp": "yesterday"}, headers=ALICE), 422)
+    bad_time = {"text": "ok", "timestamp": "yesterday"}
+    assert_error(client.post("/v1/entries", json=bad_time, headers=ALICE), 422, "validation_error")
     assert_error(client.get("/v1/entries", params={"limit": 0}, headers=ALICE), 422)
     assert_error(client.get("/v1/mood/summary", params={"period": "month"}, headers=ALICE), 422)
     assert_error(client.get("/v1/entries/abc", headers=ALICE), 422)
@@ -121,7 +122,8 @@ def test_entries_are_stored_scored_and_isolated_per_user(client):
     entry = created.json()
     assert entry["status"] == "scored" and entry["prediction"]["emotion"] in EMOTIONS
     assert created.headers["Location"] == f"/v1/entries/{entry['id']}"
-    assert client.get(f"/v1/entries/{entry['id']}", headers=ALICE).json()["text"] == "Alice's private thoughts"
+    stored = client.get(f"/v1/entries/{entry['id']}", headers=ALICE).json()
+    assert stored["text"] == "Alice's private thoughts"
 
     # Bob can neither read, list nor delete it
     assert_error(client.get(f"/v1/entries/{entry['id']}", headers=BOB), 404, "not_found")
@@ -137,8 +139,8 @@ def test_entries_are_stored_scored_and_isolated_per_user(client):
 
 
 @pytest.fixture(scope="module")
-def carol_entries(server):
-    """Five entries of a user of their own (Carol = Bob's key space is separate): two days, two weeks."""
+def bob_entries(server):
+    """Five entries of Bob's over two weeks (one of them 21:30 in UTC+1, i.e. 20:30 UTC the same day)."""
     stamps = ["2026-03-02T09:00:00Z", "2026-03-02T21:30:00+01:00", "2026-03-04T08:00:00Z",
               "2026-03-09T12:00:00Z", "2026-03-10T12:00:00Z"]
     with httpx.Client(base_url=server.url, timeout=60) as http:
@@ -147,48 +149,50 @@ def carol_entries(server):
     return dict(zip(stamps, ids))
 
 
-def test_list_time_range_and_pagination(client, carol_entries):
+def test_list_time_range_and_pagination(client, bob_entries):
     page = client.get("/v1/entries", params={"start": "2026-03-02T00:00:00Z", "end": "2026-03-05T00:00:00Z",
                                              "limit": 2}, headers=BOB).json()
     assert page["total"] == 3 and len(page["entries"]) == 2
     rest = client.get("/v1/entries", params={"start": "2026-03-02T00:00:00Z", "end": "2026-03-05T00:00:00Z",
                                              "limit": 2, "offset": 2}, headers=BOB).json()
     listed = [e["id"] for e in page["entries"] + rest["entries"]]
-    assert sorted(listed) == sorted(list(carol_entries.values())[:3])
+    assert sorted(listed) == sorted(list(bob_entries.values())[:3])
     timestamps = [e["timestamp"] for e in page["entries"] + rest["entries"]]
     assert timestamps == sorted(timestamps, reverse=True)  # newest first
 
 
-def test_mood_summary_per_day_and_week(client, carol_entries):
+def test_mood_summary_per_day_and_week(client, bob_entries):
     params = {"start": "2026-03-01T00:00:00Z", "end": "2026-03-31T00:00:00Z"}
     days = client.get("/v1/mood/summary", params={**params, "period": "day"}, headers=BOB).json()
     assert [(b["start"][:10], b["entries"]) for b in days["buckets"]] == [
         ("2026-03-02", 2), ("2026-03-04", 1), ("2026-03-09", 1), ("2026-03-10", 1)]
     weeks = client.get("/v1/mood/summary", params={**params, "period": "week"}, headers=BOB).json()
-    assert [(b["start"][:10], b["entries"]) for b in weeks["buckets"]] == [("2026-03-02", 3), ("2026-03-09", 2)]
+    per_week = [(b["start"][:10], b["entries"]) for b in weeks["buckets"]]
+    assert per_week == [("2026-03-02", 3), ("2026-03-09", 2)]
     for bucket in weeks["buckets"]:
         assert sum(bucket["emotions"].values()) == bucket["scored"] == bucket["entries"]
         assert sum(bucket["mean_scores"].values()) == pytest.approx(1.0, abs=1e-3)
         assert bucket["dominant"] in EMOTIONS
 
 
-def test_export_csv_and_json(client, carol_entries):
+def test_export_csv_and_json(client, bob_entries):
     params = {"start": "2026-03-01T00:00:00Z", "end": "2026-03-31T00:00:00Z"}
     response = client.get("/v1/entries/export", params={**params, "format": "csv"}, headers=BOB)
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [int(r["id"]) for r in rows] == list(carol_entries.values())  # oldest first
+    assert [int(r["id"]) for r in rows] == list(bob_entries.values())  # oldest first
     assert all(r["emotion"] in EMOTIONS and r["model_version"] for r in rows)
     assert all(sum(float(r[label]) for label in EMOTIONS) == pytest.approx(1.0, abs=1e-3) for r in rows)
     exported = client.get("/v1/entries/export", params={**params, "format": "json"}, headers=BOB).json()
-    assert [e["id"] for e in exported] == list(carol_entries.values())
+    assert [e["id"] for e in exported] == list(bob_entries.values())
     assert all(e["scores"] and e["prediction"]["model_version"] for e in exported)
 
 
 def test_concurrent_requests_are_coalesced_and_metrics_show_it(server, client):
     def batch_stats() -> tuple[float, float]:
         text = client.get("/metrics").text
-        values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line.startswith("emoai_batch_size_"))
+        values = dict(line.rsplit(" ", 1) for line in text.splitlines()
+                      if line.startswith("emoai_batch_size_"))
         return float(values.get("emoai_batch_size_count", 0)), float(values.get("emoai_batch_size_sum", 0))
 
     calls_before, texts_before = batch_stats()
@@ -207,6 +211,7 @@ def test_concurrent_requests_are_coalesced_and_metrics_show_it(server, client):
     metrics = client.get("/metrics").text
     assert 'emoai_http_requests_total{method="POST",route="/v1/classify",status="200"}' in metrics
     assert 'emoai_http_requests_total{method="POST",route="/v1/classify",status="422"}' in metrics
-    assert 'emoai_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/classify"}' in metrics
+    latency = 'emoai_http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/classify"}'
+    assert latency in metrics
     assert "emoai_queue_depth 0.0" in metrics
     assert 'emoai_predictions_total{emotion="' in metrics

@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def broken_server(tmp_path_factory, tiny_model_dir):
     """A server whose LoRA adapter directory is gone: the model fails to load, the journal still works."""
     tmp = tmp_path_factory.mktemp("broken")
-    model = write_yaml(tmp / "model.yaml", {"base_model": str(tiny_model_dir), "adapter": str(tmp / "removed")})
+    removed_adapter = str(tmp / "removed")
+    model = write_yaml(tmp / "model.yaml", {"base_model": str(tiny_model_dir), "adapter": removed_adapter})
     proc = ServerProcess({"model": str(model), "store_url": f"sqlite:///{tmp}/journal.db", "ui": False,
                           "explanations": False}, tmp)
     try:
@@ -89,7 +90,8 @@ def test_overload_answers_503_with_retry_after(busy_server):
     metrics = httpx.get(busy_server.url + "/metrics").text
     assert 'emoai_rejected_total{reason="overloaded"}' in metrics
     # once the burst is over the server answers normally again
-    assert httpx.post(busy_server.url + "/v1/classify", json={"text": "calm again"}, timeout=60).status_code == 200
+    calm = httpx.post(busy_server.url + "/v1/classify", json={"text": "calm again"}, timeout=60)
+    assert calm.status_code == 200
 
 
 def test_shutdown_finishes_requests_in_flight(busy_server):
