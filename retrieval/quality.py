@@ -1,0 +1,100 @@
+"""Quality measures for retrieval (hit@k, MRR) and for the crisis screen (recall, precision).
+
+Both read the project's labelled JSONL sets in evals/datasets/. Rows may carry a ``split`` ("dev" or
+"heldout"); the results are reported overall and per split.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from llm.safety import screen
+from retrieval.store import KnowledgeStore
+
+DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
+RETRIEVAL_QUERIES = DATASETS / "retrieval_queries.jsonl"
+CRISIS_SET = DATASETS / "crisis_screen.jsonl"
+RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
+
+
+def read_jsonl(path: str | Path, required: tuple[str, ...]) -> list[dict]:
+    """Rows of a JSONL file, each checked for the required keys (one-line errors with the line number)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset not found: {path}")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}:{number}: not valid JSON") from None
+        missing = [key for key in required if key not in row]
+        if missing:
+            raise ValueError(f"{path}:{number}: missing {', '.join(missing)}")
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    return rows
+
+
+def _by_split(rows: list[dict], measure: Callable[[list[dict]], dict]) -> dict:
+    result = measure(rows)
+    splits = sorted({row.get("split") for row in rows if row.get("split")})
+    if splits:
+        result["splits"] = {split: measure([row for row in rows if row.get("split") == split]) for split in splits}
+    return result
+
+
+def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEVAL_QUERIES, k: int = 3,
+                       depth: int = 10, progress: bool = False) -> dict:
+    """hit@k and MRR (over the top ``depth``) of emotion-filtered similarity search on the query set."""
+    rows = read_jsonl(queries_path, ("text", "emotion", "relevant_ids"))
+    ranks = []
+    for row in tqdm(rows, desc="retrieval queries", disable=not progress):
+        hits = store.search(row["text"], emotions=[row["emotion"]], kinds=RETRIEVAL_KINDS, k=max(k, depth),
+                            mmr=False)
+        ids = [hit.id for hit in hits]
+        relevant = set(row["relevant_ids"])
+        row["_rank"] = next((i for i, id_ in enumerate(ids, 1) if id_ in relevant), None)
+        row["_top"] = ids[:k]
+        ranks.append(row)
+
+    def measure(subset: list[dict]) -> dict:
+        n = len(subset)
+        return {
+            "n": n,
+            "hit_at_k": sum(1 for r in subset if r["_rank"] is not None and r["_rank"] <= k) / n,
+            "mrr": sum(1.0 / r["_rank"] for r in subset if r["_rank"] is not None) / n,
+        }
+
+    result = _by_split(ranks, measure)
+    result["k"] = k
+    result["misses"] = [{"text": r["text"], "emotion": r["emotion"], "relevant_ids": r["relevant_ids"],
+                         "retrieved": r["_top"]} for r in ranks if r["_rank"] is None or r["_rank"] > k]
+    return result
+
+
+def evaluate_crisis_screen(path: str | Path = CRISIS_SET) -> dict:
+    """Recall and precision of ``llm.safety.screen`` on the labelled crisis set, with the errors listed."""
+    rows = read_jsonl(path, ("text", "crisis"))
+    for row in rows:
+        row["_flagged"] = screen(row["text"]).crisis
+
+    def measure(subset: list[dict]) -> dict:
+        tp = sum(1 for r in subset if r["_flagged"] and r["crisis"])
+        fp = sum(1 for r in subset if r["_flagged"] and not r["crisis"])
+        fn = sum(1 for r in subset if not r["_flagged"] and r["crisis"])
+        return {"n": len(subset), "positives": tp + fn,
+                "recall": tp / (tp + fn) if tp + fn else 1.0,
+                "precision": tp / (tp + fp) if tp + fp else 1.0}
+
+    result = _by_split(rows, measure)
+    result["false_negatives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows
+                                 if r["crisis"] and not r["_flagged"]]
+    result["false_positives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows
+                                 if r["_flagged"] and not r["crisis"]]
+    return result
