@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from llm.generation import Conversation, TextGenerator
 from llm.prediction import Prediction
 from llm.safety import SafetyResult, screen
-from retrieval.documents import ActivityDoc, ExplanationDoc
+from retrieval.documents import ActivityDoc, ExplanationDoc, load_knowledge_base
 from retrieval.settings import RetrievalSettings
 from retrieval.store import KnowledgeStore, SearchHit
 
@@ -129,6 +129,8 @@ class ExplanationService:
         self.store = store
         self.generator = generator
         self.settings = settings
+        if store.count() == 0:  # a fresh store: index the configured knowledge base once
+            store.index(load_knowledge_base(settings.kb_path))
         self._activity_titles = store.catalogue("activity")
         self.chain = self._build_chain()
 
@@ -168,6 +170,8 @@ class ExplanationService:
 
     def _prompt(self, inputs: dict) -> Conversation:
         context, prediction = inputs["context"], inputs["prediction"]
+        if not context["explanations"]:
+            raise GenerationRejected("no explanation document retrieved to ground the answer")
         notes = "\n".join(f"[{hit.id}] {hit.document.summary}" for hit in context["explanations"])
         ideas = "\n".join(f"[{hit.id}] {hit.title}" for hit in context["activities"])
         system = ("You are a kind journaling companion. In 2 or 3 short sentences, explain why the entry "
@@ -214,7 +218,9 @@ class ExplanationService:
         parts = [first]
         for hit in explanations[:2]:
             document: ExplanationDoc = hit.document
-            parts.append(f"{document.summary} [{hit.id}]")
+            sentence = f"{document.summary} [{hit.id}]"
+            if len(parts) == 1 or len(" ".join([*parts, sentence])) <= self.settings.explanation.max_chars:
+                parts.append(sentence)
         return " ".join(parts)
 
     def _quote(self, text: str, explanations: list[SearchHit]) -> str:

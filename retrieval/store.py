@@ -104,16 +104,19 @@ def build_filter(emotions: Sequence[str] | None, kinds: Sequence[str] | None) ->
 class KnowledgeStore:
     """Index and search the knowledge base in one Chroma collection."""
 
-    def __init__(self, client: chromadb.ClientAPI, collection: str, embeddings: Embeddings) -> None:
-        self.client = client
-        self.collection_name = collection
-        self.embeddings = embeddings
+    def __init__(self, settings: RetrievalSettings, client: chromadb.ClientAPI | None = None,
+                 embeddings: Embeddings | None = None) -> None:
+        """Open (or create) the configured collection; ``client``/``embeddings`` override the settings."""
+        self.settings = settings
+        self.client = client if client is not None else open_client(settings.chroma)
+        self.collection_name = settings.chroma.collection
+        self.embeddings = embeddings if embeddings is not None else load_embeddings(settings.embedding_model)
         self.vectorstore = self._vectorstore()
 
     @classmethod
     def open(cls, settings: RetrievalSettings) -> "KnowledgeStore":
         """Open (or create) the configured collection with the configured embedding model."""
-        return cls(open_client(settings.chroma), settings.chroma.collection, load_embeddings(settings.embedding_model))
+        return cls(settings)
 
     def _vectorstore(self) -> Chroma:
         return Chroma(client=self.client, collection_name=self.collection_name, embedding_function=self.embeddings,
