@@ -69,7 +69,7 @@ RULES: tuple[Rule, ...] = (
     _rule("suicidal", r"\bsuicidal\b|\b(?:thoughts?|thinking|think|thought) (?:about|of) (?:suicide|dying)\b|"
                       r"\bsuicide note\b", negatable=True),
     _rule("want_to_die", r"\b(?:want|wanna|wanted|wanting|wants|wish|need|ready|planning|plan|deserve)"
-                         r" to die\b|\b(?:cant|cannot|should|wish)(?: i| i could)? just die\b|\b(?:wish|wished) i (?:was|were|had been) dead\b|"
+                         r" (?:is |was )?to die\b|\b(?:cant|cannot|should|wish)(?: i| i could)? just die\b|\b(?:wish|wished) i (?:was|were|had been) dead\b|"
                          r"\b(?:rather|better off) (?:be )?dead\b|\bmight as well (?:just )?(?:die|be dead)\b",
           negatable=True),
     _rule("self_harm", rf"\b(?:hurt(?:ing)?|harm(?:ing|ed)?|cut(?:ting)?|burn(?:ing|ed|t)?|hit(?:ting)?|"
@@ -78,7 +78,8 @@ RULES: tuple[Rule, ...] = (
     _rule("method", r"\boverdos(?:e|ed|ing)\b|\bhang(?:ing)? my ?self\b|"
                     r"\b(?:jump(?:ing)?|throw(?:ing)? myself) (?:off|from|in front of) (?:a|the|my)\b|"
                     r"\bthought about jumping\b|\b(?:all|whole bottle of|handful of) (?:my |the )?pills\b|"
-                    r"\bhow many pills\b|\bways to (?:die|end it|kill)\b|\bbought (?:a )?rope\b",
+                    r"\bhow many pills\b|\bways to (?:die|end it|kill)\b|\bbought (?:a )?rope\b|"
+                    r"\bplan(?:ning)? (?:is )?to (?:take (?:the|all|all my|my) pills|overdose|jump|hang)\b",
           negatable=True),
     # indirect statements
     _rule("not_want_to_live",
@@ -109,10 +110,9 @@ RULES: tuple[Rule, ...] = (
     _rule("never_wake_up", r"\b(?:sleep|asleep) and (?:never|not) wake up\b|\b(?:hope|wish|wishing)(?: that)? i "
                            r"(?:dont|do not|wouldnt|would not|never|wont) wake up\b|\bnever want to wake up\b|"
                            r"\b(?:dont|do not) want to wake up\b"),
-    _rule("never_born", r"\bwish (?:i (?:had|d) )?(?:never been|not been|i was never|i wasnt) born\b|"
-                        r"\bwish i (?:had|d) never been born\b"),
+    _rule("never_born", r"\bwish (?:i had |id |i )?(?:never been|not been|was never|wasnt) born\b"),
     _rule("goodbye", r"\b(?:my )?last (?:entry|post|goodbye)\b|\bsaid my goodbyes\b|"
-                     r"\bsaying goodbye to (?:people|everyone|everybody)\b|"
+                     r"\bsaying goodbye to (?:people|everyone|everybody)\b|\bgoodbye (?:letters?|notes?|messages?)\b|"
                      r"\bgiv(?:e|en|ing) away (?:my|all my) (?:things|stuff|belongings|possessions|cat|dog)\b|"
                      r"\bnot (?:be )?around (?:much|for) (?:much )?longer\b|\bits almost time\b"),
     _rule("plan", r"\b(?:made|have|making) a plan\b.*\b(?:do it|when|how)\b|"
@@ -130,7 +130,9 @@ _FIRST_PERSON = {"i", "im", "ive", "id", "ill", "me", "myself"}
 _OTHER_SUBJECT = {
     "he", "she", "they", "hes", "shes", "theyre", "you", "youre", "him", "her", "them", "himself", "herself",
     "friend", "brother", "sister", "mum", "mom", "dad", "father", "mother", "son", "daughter", "aunt", "uncle",
-    "cousin", "colleague", "partner", "boyfriend", "girlfriend", "husband", "wife", "someone", "somebody",
+    "cousin", "colleague", "coworker", "roommate", "flatmate", "housemate", "classmate", "neighbour",
+    "neighbor", "student", "patient", "client", "kid", "child", "teen", "niece", "nephew", "grandma", "grandpa",
+    "grandmother", "grandfather", "boss", "teacher", "partner", "boyfriend", "girlfriend", "husband", "wife", "someone", "somebody",
     "people", "character", "narrator", "singer", "villain", "hero", "protagonist", "song", "film", "movie",
     "book", "novel", "show", "episode", "series", "band", "lyrics", "line", "story", "documentary", "podcast",
 }
