@@ -172,15 +172,16 @@ class ExplanationService:
         context, prediction = inputs["context"], inputs["prediction"]
         if not context["explanations"]:
             raise GenerationRejected("no explanation document retrieved to ground the answer")
-        notes = "\n".join(f"[{hit.id}] {hit.document.summary}" for hit in context["explanations"])
-        ideas = "\n".join(f"[{hit.id}] {hit.title}" for hit in context["activities"])
-        system = ("You are a kind journaling companion. In 2 or 3 short sentences, explain why the entry "
-                  "reads as the detected emotion. Mention something the person wrote. Use only the notes given "
-                  "and put the id of each note you use in square brackets, like [" + context["explanations"][0].id
-                  + "]. No medical advice.")
-        user = (f"Entry: \"{_clip(inputs['text'], 600)}\"\n"
-                f"Detected emotion: {prediction.emotion} ({prediction.confidence:.0%})\n"
-                f"Notes:\n{notes}\nActivities you may mention:\n{ideas}\nExplanation:")
+        notes = "\n".join(f"Note [{hit.id}]: {hit.document.summary}" for hit in context["explanations"])
+        ideas = ", ".join(hit.title for hit in context["activities"])
+        emotion, first_id = prediction.emotion, context["explanations"][0].id
+        system = "You are a kind journaling companion. Reply with 2 or 3 short sentences and nothing else."
+        user = (f"Journal entry: \"{_clip(inputs['text'], 600)}\"\n"
+                f"The entry shows {emotion} ({prediction.confidence:.0%}).\n{notes}\n"
+                f"Activities that may help: {ideas}.\n\n"
+                f"In 2 or 3 sentences, tell the writer kindly why they may feel {emotion}, mentioning something "
+                f"they wrote and using the notes. Put the id of each note you use in square brackets, "
+                f"for example [{first_id}]. No medical advice.")
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def _generate(self, inputs: dict) -> str:

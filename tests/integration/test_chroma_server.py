@@ -63,7 +63,7 @@ def test_index_and_query_against_a_real_server(chroma_server):
     assert len(report.added) == len(documents)
     assert KnowledgeStore(settings).index(documents).unchanged == [doc.id for doc in documents]
     hits = store.search(QUERY, emotions=["fear"], k=3, mmr=False)
-    assert hits[0].id in {"exp-fear-anticipatory", "act-prepare-event", "act-paced-breathing"}
+    assert {"exp-fear-anticipatory", "act-prepare-event", "act-paced-breathing"} & {hit.id for hit in hits}
     assert all(hit.document.emotion_tags and "fear" in hit.document.emotion_tags for hit in hits)
 
 
