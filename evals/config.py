@@ -65,7 +65,7 @@ class StatisticsSettings(_Strict):
 
 class SliceSettings(_Strict):
     length_buckets: list[int] = Field(default=[10, 20, 40], description="upper word-count edges")
-    robustness_limit: int = Field(default=300, ge=0, description="texts in the robustness slice")
+    robustness_limit: int = Field(default=200, ge=0, description="texts in the robustness slice")
     robustness_variants: list[Literal["capitalisation", "punctuation", "contractions", "journal"]] = [
         "capitalisation", "punctuation", "contractions", "journal"]
     seed: int = 0
