@@ -145,7 +145,8 @@ def load_file(path: Path, root: Path) -> list[ExplanationDoc | ActivityDoc | Pro
         raise KnowledgeBaseError(f"{path}: documents.{where}: {first['msg']}") from None
     for doc in documents:
         if not doc.id.startswith(_PREFIX[doc.kind]):
-            raise KnowledgeBaseError(f"{path}: {doc.id}: a {doc.kind} id starts with {_PREFIX[doc.kind]!r}")
+            raise KnowledgeBaseError(f"{path}: {doc.id}: the id of each {doc.kind} document starts with "
+                                     f"{_PREFIX[doc.kind]!r}")
     return documents
 
 
