@@ -1,5 +1,6 @@
 """Typed eval recipes (configs/evals/*.yaml): which models, which data, which slices, which gates."""
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -73,7 +74,7 @@ class SliceSettings(_Strict):
     @field_validator("length_buckets")
     @classmethod
     def _increasing(cls, edges: list[int]) -> list[int]:
-        if not edges or any(b <= a for a, b in zip(edges, edges[1:])) or edges[0] < 1:
+        if not edges or any(b <= a for a, b in pairwise(edges)) or edges[0] < 1:
             raise ValueError("length_buckets must be increasing positive word counts")
         return edges
 

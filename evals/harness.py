@@ -1,7 +1,7 @@
 """One full evaluation: score the models, add the system checks and gates; then write the reports and log them."""
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from evals import gates as gate_checks
@@ -27,7 +27,7 @@ class HarnessOptions:
 
 def default_output_dir(dataset: EvalDataset) -> Path:
     """reports/<UTC timestamp>-<split or file stem>."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     label = dataset.split if dataset.split != "custom" else Path(dataset.name).stem
     return Path("reports") / f"{stamp}-{label}"
 
@@ -42,7 +42,7 @@ def run_harness(config: EvalConfig, specs: dict[str, ModelSpec], dataset: EvalDa
     if options.gate:
         checks = gate_checks.check_gates(results, config.gates, options.gate_models)
         results["gates"] = {"passed": all(c.passed for c in checks), "checks": gate_checks.as_dicts(checks)}
-    results["run"] = {"command": options.command, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results["run"] = {"command": options.command, "created": datetime.now(UTC).isoformat(timespec="seconds"),
                       "seed": config.statistics.seed, "config": config.model_dump(mode="json")}
     return results, scores
 

@@ -3,12 +3,12 @@
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-import numpy as np  # noqa: E402
+from llm.labels import EMOTIONS
 
-from llm.labels import EMOTIONS  # noqa: E402
+matplotlib.use("Agg")  # files only: no display, no GUI toolkit
 
 
 def _panels(count: int, width: float = 4.2, height: float = 4.0):

@@ -128,9 +128,9 @@ def _robustness_section(models: dict) -> list[str]:
         cells = [m["robustness"].get(variant) for m in models.values()]
         rows.append([variant, *(f"{c['flips']}/{c['n']} ({_num(c['flip_rate'])})" if c else "n/a"
                                 for c in cells)])
-    return ["## Robustness to journal-style surface changes", "",
-            "How often the prediction changes when the same text is re-cased, punctuated or has its "
-            "contractions re-joined (a seeded subset of the texts).", "", _table(rows), ""]
+    intro = ("How often the prediction changes when the same text is re-cased, punctuated or has its "
+             "contractions re-joined (a seeded subset of the texts).")
+    return ["## Robustness to journal-style surface changes", "", intro, "", _table(rows), ""]
 
 
 def _comparison_section(comparisons: list[dict]) -> list[str]:
@@ -161,15 +161,15 @@ def _system_sections(results: dict) -> list[str]:
     lines = []
     safety, retrieval = results.get("safety"), results.get("retrieval")
     if safety is not None:
-        lines += ["## Safety: crisis screen", ""]
-        lines += ([f"Recall {_num(safety['recall'])}, precision {_num(safety['precision'])} on {safety['n']} "
-                   f"labelled texts ({safety['path']}){_split_note(safety, ('recall', 'precision'))}.", ""]
-                  if safety["available"] else [f"Not available: {safety['reason']}.", ""])
+        summary = (f"Recall {_num(safety['recall'])}, precision {_num(safety['precision'])} on {safety['n']} "
+                   f"labelled texts ({safety['path']}){_split_note(safety, ('recall', 'precision'))}."
+                   if safety["available"] else f"Not available: {safety['reason']}.")
+        lines += ["## Safety: crisis screen", "", summary, ""]
     if retrieval is not None:
-        lines += ["## Retrieval: knowledge base", ""]
-        lines += ([f"hit@{retrieval['k']} {_num(retrieval['hit_at_k'])}, MRR {_num(retrieval['mrr'])} on "
-                   f"{retrieval['n']} queries ({retrieval['path']}){_split_note(retrieval, ('hit_at_k', 'mrr'))}.",
-                   ""] if retrieval["available"] else [f"Not available: {retrieval['reason']}.", ""])
+        summary = (f"hit@{retrieval['k']} {_num(retrieval['hit_at_k'])}, MRR {_num(retrieval['mrr'])} on "
+                   f"{retrieval['n']} queries ({retrieval['path']}){_split_note(retrieval, ('hit_at_k', 'mrr'))}."
+                   if retrieval["available"] else f"Not available: {retrieval['reason']}.")
+        lines += ["## Retrieval: knowledge base", "", summary, ""]
     return lines
 
 
