@@ -4,7 +4,6 @@ Documents keep their human-readable ids; a content hash in the metadata tells wh
 so re-indexing only embeds what is new or edited and deletes what left the knowledge base.
 """
 
-import json
 from collections.abc import Sequence
 
 import chromadb
