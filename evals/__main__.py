@@ -9,6 +9,7 @@ Exit codes: 0 done (gates passed / challenger promoted), 1 a gate failed / chall
 """
 
 import argparse
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -126,6 +127,8 @@ def _print_summary(results: dict, output: Path, run_id: str | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to evaluation or promotion; user errors print one line and exit 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("evals").setLevel(logging.INFO)
     try:
         if argv[:1] == ["promote"]:
             return promote_command(argv[1:])

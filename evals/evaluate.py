@@ -69,6 +69,7 @@ def evaluate_models(specs: dict[str, ModelSpec], dataset: EvalDataset, config: E
     for name, spec in specs.items():
         log.info("loading %s", name)
         classifier = build_classifier(name, spec)
+        log.info("scoring %d texts with %s (%s)", len(dataset.examples), name, classifier.info.version)
         results.append(score_model(name, classifier, spec.batch_size, dataset, config, progress))
         del classifier
         gc.collect()
