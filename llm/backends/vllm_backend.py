@@ -91,13 +91,16 @@ class VLLMClassifier:
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
-        prompt_ids = [self.prompts.encode(text).prompt_ids for text in texts]
+        # one single-token request per text and branch point, asking for the branch tokens' log-probabilities
+        point_params = [SamplingParams(max_tokens=1, temperature=0.0, detokenize=False,
+                                       logprob_token_ids=list(point.next_tokens))
+                        for point in self.trie.branch_points]
         requests, params = [], []
-        for ids in prompt_ids:
-            for point in self.trie.branch_points:
+        for text in texts:
+            ids = self.prompts.encode(text).prompt_ids
+            for point, point_param in zip(self.trie.branch_points, point_params):
                 requests.append(TokensPrompt(prompt_token_ids=ids + list(point.answer_prefix)))
-                params.append(SamplingParams(max_tokens=1, temperature=0.0, detokenize=False,
-                                             logprob_token_ids=list(point.next_tokens)))
+                params.append(point_param)
         outputs = self.engine.generate(requests, params, lora_request=self.lora_request,
                                        use_tqdm=len(texts) > self.config.batch_size)
         per_text = len(self.trie.branch_points)
