@@ -1,5 +1,6 @@
 """Typed fine-tuning recipes: YAML files in configs/finetune/ plus command-line overrides."""
 
+import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -74,6 +75,7 @@ class FinetuneConfig(_Strict):
         return self
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 RecipeT = TypeVar("RecipeT", bound=BaseModel)
 
 
@@ -103,8 +105,16 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
         node = nested
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(value)
+        node[leaf] = _parse_value(value)
     return nested
+
+
+def _parse_value(text: str) -> Any:
+    """YAML value, with numbers like ``1e-4`` (a string to YAML 1.1) read as floats."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return float(value)
+    return value
 
 
 def _merge(base: dict, extra: dict) -> dict:

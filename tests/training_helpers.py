@@ -14,7 +14,7 @@ PROBE_TEXTS = ["i feel so alone", "i am so happy with my day", "furious at my bo
 
 def tiny_recipe(model_dir: Path, output_dir: Path, **training) -> list[str]:
     """Overrides for a few-step run of the real recipe on a tiny random model and the fixture data."""
-    settings = {"max_steps": 8, "micro_batch_size": 8, "learning_rate": 5e-3, "warmup_ratio": 0.0,
+    settings = {"max_steps": 8, "micro_batch_size": 8, "learning_rate": 3e-2, "warmup_ratio": 0.0,
                 "log_every_steps": 1, "eval_every_steps": 4, "save_every_steps": 2, "dtype": "float32", **training}
     return ["--config", str(RECIPE), f"model={model_dir}", f"output_dir={output_dir}",
             "lora.dropout=0.0", "data.eval_limit=16", *(f"training.{k}={v}" for k, v in settings.items())]
