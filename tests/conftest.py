@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny_models import FIXTURE_DATA, subword_tokenizer, tiny_llama_dir, word_tokenizer
+from tests.tiny_models import fixture_data_path, subword_tokenizer, tiny_llama_dir, word_tokenizer
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -31,8 +31,9 @@ def tiny_subword_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture()
 def fixture_data_dir(monkeypatch) -> Path:
     """The project's small hand-written dataset, as EMOAI_DATA_DIR."""
-    monkeypatch.setenv("EMOAI_DATA_DIR", str(FIXTURE_DATA))
-    return FIXTURE_DATA
+    directory = fixture_data_path()
+    monkeypatch.setenv("EMOAI_DATA_DIR", str(directory))
+    return directory
 
 
 @pytest.fixture()

@@ -1,6 +1,10 @@
 """Tiny random-weight models and tokenizers built from configs: no download, milliseconds to build."""
 
+import atexit
 import json
+import shutil
+import tempfile
+from functools import cache
 from pathlib import Path
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -9,7 +13,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from llm.labels import EMOTIONS
 from llm.prompt import SYSTEM_PROMPT
 
-FIXTURE_DATA = Path(__file__).parent / "fixtures" / "emotion"
+FIXTURE_ROWS = Path(__file__).parent / "fixtures" / "emotion_rows.jsonl"  # hand-written rows with a "split"
 SPECIALS = ["<|pad|>", "<unk>", "<|im_start|>", "<|im_end|>"]
 CHATML = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -17,8 +21,22 @@ CHATML = (
 )
 
 
+@cache
+def fixture_data_path() -> Path:
+    """The fixture rows laid out as a dataset directory (train/validation/test.jsonl), once per process."""
+    directory = Path(tempfile.mkdtemp(prefix="emoai-fixture-data-"))
+    atexit.register(shutil.rmtree, directory, True)
+    rows = [json.loads(line) for line in FIXTURE_ROWS.open()]
+    for split in ("train", "validation", "test"):
+        with (directory / f"{split}.jsonl").open("w") as handle:
+            for row in rows:
+                if row["split"] == split:
+                    handle.write(json.dumps({k: v for k, v in row.items() if k != "split"}) + "\n")
+    return directory
+
+
 def _corpus() -> list[str]:
-    texts = [json.loads(line)["text"] for f in FIXTURE_DATA.glob("*.jsonl") for line in f.open()]
+    texts = [json.loads(line)["text"] for line in FIXTURE_ROWS.open()]
     return texts + [SYSTEM_PROMPT, "system user assistant", *EMOTIONS]
 
 

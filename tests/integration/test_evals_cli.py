@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.eval_fixtures import llm_spec, tiny_encoder_dir, tiny_lora_adapter, write_recipe
+from tests.tiny_models import fixture_data_path
 
 pytestmark = pytest.mark.integration
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +30,7 @@ def recipe(tiny_model_dir, tmp_path_factory) -> Path:
 
 
 def _evals(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "EMOAI_DATA_DIR": str(PROJECT_ROOT / "tests/fixtures/emotion"),
+    env = {**os.environ, "EMOAI_DATA_DIR": str(fixture_data_path()),
            "MLFLOW_TRACKING_URI": f"sqlite:///{cwd}/mlflow.db", "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.run([sys.executable, "-m", "evals", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
