@@ -22,7 +22,7 @@ from evals.harness import HarnessOptions, default_output_dir, publish, run_harne
 from evals.models import uses_registry
 from evals.report import console_table
 from finetune.data import DatasetError
-from finetune.tracking import configure_mlflow
+from llm.registry import configure_mlflow
 from llm.classifier import ClassifierError
 
 USER_ERRORS = (EvalConfigError, DatasetError, ClassifierError, NoGatedModelError, promote.PromotionError)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from evals.config import EvalConfig, EvalConfigError
 from evals.models import with_registry_version
-from finetune.tracking import configure_mlflow
+from llm.registry import configure_mlflow
 
 CHALLENGER, CHAMPION = "challenger", "champion"
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from evals.config import TrackingSettings
-from finetune.tracking import configure_mlflow
+from llm.registry import configure_mlflow
 
 
 def flat_metrics(results: dict) -> dict[str, float]:

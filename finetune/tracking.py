@@ -1,23 +1,14 @@
 """MLflow tracking for training runs: params, the resolved config, metrics, artifacts, registry."""
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
+from llm.registry import configure_mlflow
+
 log = logging.getLogger(__name__)
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHALLENGER_ALIAS = "challenger"
-
-
-def configure_mlflow(tracking_uri: str | None = None):
-    """Import MLflow with telemetry off and point it at MLFLOW_TRACKING_URI, the config, or local SQLite."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    import mlflow
-
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or tracking_uri or DEFAULT_TRACKING_URI)
-    return mlflow
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -10,6 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenize
 
 from llm.classifier import ClassifierError
 from llm.config import SHIPPED_ADAPTER
+from llm.registry import download_artifacts
 from llm.sources import DEFAULT_MODEL, resolve_model_source
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def resolve_adapter(adapter: str | None, base_model: str) -> Path | None:
                                   "set adapter to a directory, a models:/ URI, or null")
         path = SHIPPED_ADAPTER_DIR
     elif adapter.startswith("models:/") or adapter.startswith("runs:/"):
-        path = Path(_download_mlflow_artifacts(adapter))
+        path = Path(download_artifacts(adapter))
     else:
         path = Path(adapter).expanduser()
     validate_adapter_dir(path)
@@ -78,12 +79,3 @@ def attach_adapter(model: torch.nn.Module, path: Path, base_model: str) -> torch
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ClassifierError(f"adapter {path} does not match base model {base_model!r}: {first_line}") from None
 
-
-def _download_mlflow_artifacts(uri: str) -> str:
-    import mlflow
-
-    try:
-        return mlflow.artifacts.download_artifacts(artifact_uri=uri)
-    except Exception as error:  # MLflow raises many types; all mean the same to a user
-        raise ClassifierError(f"cannot fetch adapter {uri} from MLflow "
-                              f"({mlflow.get_tracking_uri()}): {error}") from None

@@ -9,6 +9,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from llm.classifier import ClassifierError
 from llm.labels import EMOTIONS
+from llm.registry import download_artifacts
 from llm.prediction import ModelInfo, Prediction
 from llm.text import normalize_text
 
@@ -29,7 +30,7 @@ class EncoderClassifier:
     @classmethod
     def load(cls, path_or_uri: str, batch_size: int = 64) -> "EncoderClassifier":
         """Load a saved baseline from a directory or an MLflow ``models:/emotion-baseline@alias`` URI."""
-        path = Path(_download(path_or_uri) if path_or_uri.startswith(("models:/", "runs:/")) else path_or_uri)
+        path = Path(download_artifacts(path_or_uri) if path_or_uri.startswith(("models:/", "runs:/")) else path_or_uri)
         if not (path / "config.json").is_file():
             raise ClassifierError(f"{path} is not a saved baseline: train one with "
                                   "`python -m finetune.baseline --config configs/finetune/baseline-minilm.yaml`")
@@ -56,12 +57,3 @@ class EncoderClassifier:
         version = self.info.version
         return [Prediction.from_probabilities(p.tolist(), version) for p in self.probabilities(texts)]
 
-
-def _download(uri: str) -> str:
-    from finetune.tracking import configure_mlflow
-
-    mlflow = configure_mlflow()
-    try:
-        return mlflow.artifacts.download_artifacts(artifact_uri=uri)
-    except Exception as error:  # MLflow raises many types; all mean the same to a user
-        raise ClassifierError(f"cannot fetch {uri} from MLflow ({mlflow.get_tracking_uri()}): {error}") from None
