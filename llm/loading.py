@@ -10,6 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenize
 
 from llm.classifier import ClassifierError
 from llm.config import SHIPPED_ADAPTER
+from llm.prediction import ModelInfo
 from llm.registry import download_artifacts
 from llm.sources import DEFAULT_MODEL, resolve_model_source
 
@@ -67,6 +68,12 @@ def adapter_version(path: Path) -> str:
     """A short content hash of the adapter weights: changes whenever the weights change."""
     weights = next(path / name for name in ADAPTER_WEIGHTS if (path / name).is_file())
     return hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+
+
+def model_info(base_model: str, adapter_dir: Path | None, backend: str) -> ModelInfo:
+    """The identity of a loaded model: base, adapter path and content version, backend."""
+    return ModelInfo(base_model=base_model, adapter=str(adapter_dir) if adapter_dir else None,
+                     adapter_version=adapter_version(adapter_dir) if adapter_dir else None, backend=backend)
 
 
 def attach_adapter(model: torch.nn.Module, path: Path, base_model: str) -> torch.nn.Module:

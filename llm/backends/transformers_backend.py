@@ -5,10 +5,10 @@ from collections.abc import Sequence
 import torch
 
 from llm.config import ModelConfig
-from llm.generation import Conversation, TransformersGenerator
 from llm.device import resolve_device, resolve_dtype
-from llm.loading import adapter_version, attach_adapter, load_causal_lm, load_tokenizer, resolve_adapter
-from llm.prediction import ModelInfo, Prediction
+from llm.generation import Conversation, TransformersGenerator
+from llm.loading import attach_adapter, load_causal_lm, load_tokenizer, model_info, resolve_adapter
+from llm.prediction import Prediction
 from llm.prompt import PromptBuilder
 from llm.scoring import LabelScorer
 
@@ -27,12 +27,7 @@ class TransformersClassifier:
         self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens)
         self._generator = TransformersGenerator(self.model, self.tokenizer)
         self.scorer = LabelScorer(self.prompts.label_ids, self.tokenizer.pad_token_id)
-        self.info = ModelInfo(
-            base_model=config.base_model,
-            adapter=str(adapter_dir) if adapter_dir else None,
-            adapter_version=adapter_version(adapter_dir) if adapter_dir else None,
-            backend="transformers",
-        )
+        self.info = model_info(config.base_model, adapter_dir, "transformers")
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text; texts are sorted by length inside so batches pad little."""

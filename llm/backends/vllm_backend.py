@@ -23,8 +23,8 @@ from llm.classifier import ClassifierError
 from llm.config import ModelConfig
 from llm.device import cpu_has_bf16
 from llm.generation import Conversation
-from llm.loading import adapter_version, load_tokenizer, resolve_adapter
-from llm.prediction import ModelInfo, Prediction
+from llm.loading import load_tokenizer, model_info, resolve_adapter
+from llm.prediction import Prediction
 from llm.prompt import PromptBuilder
 from llm.sources import resolve_model_source
 
@@ -77,12 +77,7 @@ class VLLMClassifier:
         self.trie = LabelTrie(self.prompts.label_ids)
         self.engine = _start_engine(config, adapter_dir)
         self.lora_request = _lora_request(adapter_dir) if adapter_dir else None
-        self.info = ModelInfo(
-            base_model=config.base_model,
-            adapter=str(adapter_dir) if adapter_dir else None,
-            adapter_version=adapter_version(adapter_dir) if adapter_dir else None,
-            backend="vllm",
-        )
+        self.info = model_info(config.base_model, adapter_dir, "vllm")
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text, in order."""
