@@ -14,12 +14,13 @@ export EMOAI_DATA_DIR ?= $(SHARED_DATA)
 endif
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast serve browser index clean help
+.PHONY: setup test test-fast serve bench browser index clean help
 
 help:
 	@echo "make serve  - install (once) and start the API + journaling UI on http://127.0.0.1:8000"
 	@echo "make test   - install (once) and run the whole test suite"
 	@echo "make setup  - only install: .venv, packages, embedded model files"
+	@echo "make bench  - run every benchmark in turn (needs EMOAI_DATA_DIR; about 45 min on 2 cores)"
 
 setup: $(STAMP)
 
@@ -47,6 +48,16 @@ test-fast: setup
 
 serve: setup
 	$(PY) -m serving
+
+# one benchmark at a time: on a small machine, concurrent jobs would measure each other
+BENCH_LOG := reports/bench/run.log
+bench: setup
+	@test -n "$$EMOAI_DATA_DIR" || (echo "set EMOAI_DATA_DIR to a dair-ai/emotion copy" && exit 2)
+	@mkdir -p reports/bench
+	set -o pipefail; for bench in model_load classify api rescore retrieval training; do \
+	  echo "== $$bench" | tee -a $(BENCH_LOG); \
+	  $(PY) -m benchmarks.bench_$$bench 2>>reports/bench/$$bench.err | tee -a $(BENCH_LOG) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache reports outputs

@@ -26,6 +26,7 @@ from pathlib import Path
 import chromadb
 from tqdm import tqdm
 
+from llm.classifier import ClassifierError
 from llm.config import ModelConfig
 from llm.factory import load_classifier
 from llm.labels import EMOTIONS
@@ -137,7 +138,8 @@ def main() -> None:
     parser.add_argument("--config", default=None, help="retrieval settings YAML")
     parser.add_argument("--queries", type=int, default=84, help="query-set entries timed per store")
     parser.add_argument("--explanations", type=int, default=6, help="entries explained per backend")
-    parser.add_argument("--backends", default="none,transformers", help="none (fallback only), transformers, vllm")
+    parser.add_argument("--backends", default="none,transformers,vllm",
+                        help="none (fallback only), transformers, vllm")
     args = parser.parse_args()
     settings = load_settings(args.config)
     rows = read_jsonl(RETRIEVAL_QUERIES, ("text", "emotion", "relevant_ids"))
@@ -151,7 +153,10 @@ def main() -> None:
         results["explanations"] = {}
         spread = rows[::max(1, len(rows) // args.explanations)][:args.explanations]
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-            results["explanations"][backend] = bench_explanations(store, settings, spread, backend)
+            try:
+                results["explanations"][backend] = bench_explanations(store, settings, spread, backend)
+            except (ClassifierError, ImportError) as error:  # e.g. vLLM not installed: report, go on
+                results["explanations"][backend] = {"error": f"{type(error).__name__}: {error}"}
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     out = REPORT_DIR / f"retrieval-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(results, indent=2))

