@@ -59,6 +59,7 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_n
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     config = json.loads((adapter / "adapter_config.json").read_text())
     config["base_model_name_or_path"] = DEFAULT_MODEL
+    config["target_modules"] = sorted(config["target_modules"])  # PEFT writes a set: keep diffs stable
     tensors = {k: v.to(torch.bfloat16) for k, v in load_file(str(adapter / "adapter_model.safetensors")).items()}
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)

@@ -3,21 +3,15 @@
 import json
 
 import torch
-from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file
-from transformers import AutoModelForCausalLM
 
 from finetune.ship import main
 from llm.sources import DEFAULT_MODEL
+from tests.eval_fixtures import tiny_lora_adapter
 
 
 def _trained_adapter(model_dir, out_dir):
-    model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir),
-                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
-    for name, parameter in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(parameter, std=0.02)  # as if trained: B is zero at init
-    model.save_pretrained(out_dir)
+    tiny_lora_adapter(model_dir, out_dir, seed=0)
     (out_dir.parent / "train_summary.json").write_text(json.dumps(
         {"step": 40, "best_step": 30, "history": [{"step": 30, "accuracy": 0.5, "macro_f1": 0.25}]}))
     return out_dir
@@ -38,6 +32,7 @@ def test_shipping_writes_bf16_weights_a_portable_config_and_a_card(tiny_model_di
         torch.testing.assert_close(tensor.float(), original[name].float(), rtol=1e-2, atol=1e-3)
     config = json.loads((target / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == DEFAULT_MODEL
+    assert config["target_modules"] == ["down_proj", "o_proj", "q_proj", "v_proj"]
     card = (target / "README.md").read_text()
     assert command in card
     assert "| 30 | 0.5000 | 0.2500 |" in card
