@@ -20,7 +20,7 @@ help:
 	@echo "make serve  - install (once) and start the API + journaling UI on http://127.0.0.1:8000"
 	@echo "make test   - install (once) and run the whole test suite"
 	@echo "make setup  - only install: .venv, packages, embedded model files"
-	@echo "make bench  - run every benchmark in turn (needs EMOAI_DATA_DIR; about 45 min on 2 cores)"
+	@echo "make bench  - run every benchmark in turn (needs EMOAI_DATA_DIR; about an hour on 2 cores)"
 
 setup: $(STAMP)
 

@@ -47,9 +47,10 @@ def percentile(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
-def latency(store: KnowledgeStore, texts: list[str], settings: RetrievalSettings, label: str) -> dict:
+def latency(store: KnowledgeStore, texts: list[tuple[str, str]], settings: RetrievalSettings, label: str) -> dict:
+    """p50/p95 of the chain's search call over (entry, emotion) pairs, after one warm-up query."""
     search = settings.search
-    store.search(texts[0], emotions=["joy"], kinds=["activity"], k=search.k, fetch_k=search.fetch_k)  # warm-up
+    store.search(texts[0][0], emotions=["joy"], kinds=["activity"], k=search.k, fetch_k=search.fetch_k)  # warm-up
     times = []
     for text, emotion in tqdm(texts, desc=f"queries ({label})"):
         started = time.perf_counter()
