@@ -68,11 +68,11 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_n
     (staging / "adapter_config.json").write_text(json.dumps(config, indent=2))
     history = "\n".join(f"| {h['step']} | {h['accuracy']:.4f} | {h['macro_f1']:.4f} |"
                         for h in summary.get("history", [])) or "| - | - | - |"
+    command = command or f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`"
     (staging / "README.md").write_text(CARD.format(
-        base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe,
-        command=command or f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`", steps=summary.get("step", "?"),
-        best_step=summary.get("best_step", "?"), r=config["r"], alpha=config["lora_alpha"],
-        modules=", ".join(sorted(config["target_modules"])), eval_rows=1000, history=history,
+        base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe, command=command,
+        steps=summary.get("step", "?"), best_step=summary.get("best_step", "?"), r=config["r"],
+        alpha=config["lora_alpha"], modules=", ".join(config["target_modules"]), eval_rows=1000, history=history,
         test_metrics=_test_metrics(metrics, model_name)))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
