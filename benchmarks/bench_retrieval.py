@@ -28,12 +28,12 @@ from tqdm import tqdm
 
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
+from llm.embeddings import load_embeddings
 from llm.factory import load_classifier
 from llm.labels import EMOTIONS
 from llm.prediction import Prediction
 from retrieval.chain import ExplanationService
 from retrieval.documents import load_knowledge_base
-from retrieval.embeddings import load_embeddings
 from retrieval.quality import RETRIEVAL_QUERIES, evaluate_crisis_screen, evaluate_retrieval, read_jsonl
 from retrieval.settings import RetrievalSettings, load_settings
 from retrieval.store import KnowledgeStore

@@ -15,9 +15,9 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, TypeAdapter
 from tqdm.auto import tqdm
 
+from llm.embeddings import load_embeddings
 from llm.labels import EMOTIONS
 from retrieval.documents import KINDS, ActivityDoc, ExplanationDoc, KBDocument, PromptDoc
-from retrieval.embeddings import load_embeddings
 from retrieval.settings import ChromaSettings, RetrievalSettings
 
 _DOC_SCHEMA = TypeAdapter(KBDocument)

@@ -1,4 +1,6 @@
-"""`python -m serving.rescore` killed midway and run again: every entry ends up scored exactly once."""
+"""`python -m serving.rescore` killed midway and run again: every entry ends up scored exactly once.
+
+Run on SQLite and on a real PostgreSQL server."""
 
 import signal
 import subprocess
@@ -17,8 +19,15 @@ ENTRIES = 3000
 BATCH = 8
 
 
-def test_a_killed_rescore_is_finished_by_the_next_run(tmp_path, tiny_model_dir):
-    url = f"sqlite:///{tmp_path}/journal.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/journal.db"
+    return request.getfixturevalue("new_postgres_database")()
+
+
+def test_a_killed_rescore_is_finished_by_the_next_run(tmp_path, tiny_model_dir, store_url):
+    url = store_url
     store = JournalStore(url)
     with store.engine.begin() as connection:
         connection.execute(insert(EntryRow), [
