@@ -1,6 +1,9 @@
 """Typed fine-tuning recipes: YAML files in configs/finetune/ plus command-line overrides."""
 
+import logging
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -147,3 +150,23 @@ def load_config(model_cls: type[RecipeT], argv: list[str]) -> RecipeT:
         path = args[i + 1]
         del args[i:i + 2]
     return load_recipe(model_cls, path, args)
+
+
+def run_recipe_cli(model_cls: type[RecipeT], argv: list[str] | None, usage: str,
+                   train: Callable[[RecipeT], str]) -> int:
+    """The shared `python -m finetune...` entry: validate the recipe, train, print the one-line summary.
+
+    ``train`` runs the job and returns the summary line; config errors print one line and exit 2.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in args or "--help" in args:
+        print(usage)
+        return 0
+    try:
+        config = load_config(model_cls, args)
+    except (ConfigError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    print(train(config))
+    return 0

@@ -11,6 +11,10 @@ counts unless, in its own sentence,
 - it is a known hyperbole ("I wanted to die of embarrassment").
 A later denial ("just kidding", "I'm fine") never clears an entry: exemptions only look at the sentence of
 the match (and, for past statements, at signs of recovery), never at what follows.
+
+Rules alone miss risk phrased in ways they have no pattern for, so by default a learned model
+(``llm.crisis_model``: LoRA-tuned MiniLM, the highest score over the entry and its sentences) runs beside them,
+and either one flags the entry.
 """
 
 import re
@@ -20,6 +24,8 @@ from pathlib import Path
 
 import yaml
 from pydantic import BaseModel
+
+from llm.crisis_model import SHIPPED_CRISIS_MODEL, CrisisModel, load_crisis_model
 
 RESOURCES_FILE = Path(__file__).with_name("safety_resources.yaml")
 
@@ -38,6 +44,7 @@ class SafetyResult(BaseModel):
 
     crisis: bool
     matched: list[str] = []
+    risk_score: float | None = None
     resources: list[CrisisResource] = []
     locale: str = "default"
 
@@ -258,9 +265,25 @@ def crisis_resources(locale: str = "default") -> list[CrisisResource]:
     return list(_load_resources()[resolve_locale(locale)])
 
 
-def screen(text: str, locale: str = "default") -> SafetyResult:
-    """Screen one text for self-harm or suicide risk; on a hit, attach the locale's crisis resources."""
+def screening_model(spec: str | None) -> CrisisModel | None:
+    """The learned model a screen uses: "shipped" (the default), a directory, or None for rules only."""
+    if spec is None or spec.lower() == "none":
+        return None
+    return load_crisis_model(str(SHIPPED_CRISIS_MODEL if spec == "shipped" else Path(spec).expanduser()))
+
+
+def screen(text: str, locale: str = "default", model: str | None = "shipped") -> SafetyResult:
+    """Screen one text for self-harm or suicide risk; on a hit, attach the locale's crisis resources.
+
+    ``model`` names the learned model that runs beside the rules (see ``screening_model``).
+    """
     matched = matched_rules(text)
+    classifier = screening_model(model)
+    risk = None
+    if classifier is not None:
+        risk = classifier.risk([text])[0]
+        if risk >= classifier.threshold:
+            matched.append("classifier")
     resolved = resolve_locale(locale)
-    return SafetyResult(crisis=bool(matched), matched=matched,
+    return SafetyResult(crisis=bool(matched), matched=matched, risk_score=risk,
                         resources=crisis_resources(resolved) if matched else [], locale=resolved)

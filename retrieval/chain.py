@@ -149,7 +149,7 @@ class ExplanationService:
         """Screen, retrieve and explain one entry; crisis entries get resources and no activities."""
         if not text.strip():
             raise ValueError("the entry is empty")
-        safety = screen(text, self.settings.safety.locale)
+        safety = screen(text, self.settings.safety.locale, self.settings.safety.model)
         if safety.crisis:
             return self._crisis(safety)
         return self.chain.invoke({"text": text, "prediction": prediction, "safety": safety})

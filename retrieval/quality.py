@@ -78,19 +78,30 @@ def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEV
     return result
 
 
-def evaluate_crisis_screen(path: str | Path = CRISIS_SET) -> dict:
-    """Recall and precision of ``llm.safety.screen`` on the labelled crisis set, with the errors listed."""
-    rows = read_jsonl(path, ("text", "crisis"))
-    for row in rows:
-        row["_flagged"] = screen(row["text"]).crisis
+def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = "shipped",
+                           progress: bool = False) -> dict:
+    """Recall and precision of ``llm.safety.screen`` on the labelled crisis set, with the errors listed.
 
-    def measure(subset: list[dict]) -> dict:
-        tp = sum(1 for r in subset if r["_flagged"] and r["crisis"])
-        fp = sum(1 for r in subset if r["_flagged"] and not r["crisis"])
-        fn = sum(1 for r in subset if not r["_flagged"] and r["crisis"])
+    Besides the screen as a whole, ``components`` measures the rules and the learned model on their own.
+    """
+    rows = read_jsonl(path, ("text", "crisis"))
+    for row in tqdm(rows, desc="crisis screen", disable=not progress):
+        matched = screen(row["text"], model=model).matched
+        row["_flags"] = {"screen": bool(matched), "rules": any(m != "classifier" for m in matched),
+                         "classifier": "classifier" in matched}
+        row["_flagged"] = row["_flags"]["screen"]
+
+    def counts(subset: list[dict], part: str) -> dict:
+        tp = sum(1 for r in subset if r["_flags"][part] and r["crisis"])
+        fp = sum(1 for r in subset if r["_flags"][part] and not r["crisis"])
+        fn = sum(1 for r in subset if not r["_flags"][part] and r["crisis"])
         return {"n": len(subset), "positives": tp + fn,
                 "recall": tp / (tp + fn) if tp + fn else 1.0,
                 "precision": tp / (tp + fp) if tp + fp else 1.0}
+
+    def measure(subset: list[dict]) -> dict:
+        parts = ("rules", "classifier") if model else ("rules",)
+        return {**counts(subset, "screen"), "components": {part: counts(subset, part) for part in parts}}
 
     result = _by_split(rows, measure)
     result["false_negatives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows

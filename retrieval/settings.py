@@ -54,11 +54,12 @@ class ExplanationSettings(BaseModel):
 
 
 class SafetySettings(BaseModel):
-    """Which locale's crisis resources are shown."""
+    """Which locale's crisis resources are shown, and which learned model runs beside the rules."""
 
     model_config = ConfigDict(extra="forbid")
 
     locale: str = "default"
+    model: str | None = Field(default="shipped", description='"shipped", a crisis-model directory, or null')
 
 
 class RetrievalSettings(BaseModel):

@@ -93,7 +93,8 @@ def create_app(config: ServingConfig) -> FastAPI:
 
     @app.get("/readyz", tags=["health"], summary="The model and the store are loaded")
     def readyz() -> JSONResponse:
-        checks = {"model": service.runner.state, "explanations": service.explainer.state}
+        checks = {"model": service.runner.state, "explanations": service.explainer.state,
+                  "crisis_model": service.crisis_model_state}
         try:
             service.store.ping()
             checks["store"] = "ready"

@@ -21,9 +21,9 @@ class ExplanationsUnavailable(RuntimeError):
     """The explanation service is switched off, still loading or failed to load."""
 
 
-def screen(text: str, locale: str = "default") -> dict[str, Any]:
-    """The crisis screen of a text as a dict: crisis, matched, resources."""
-    return safety_screen(text, locale).model_dump(mode="json")
+def screen(text: str, locale: str = "default", model: str | None = "shipped") -> dict[str, Any]:
+    """The crisis screen of a text as a dict: crisis, matched, risk_score, resources."""
+    return safety_screen(text, locale, model).model_dump(mode="json")
 
 
 class Explainer:
@@ -54,6 +54,9 @@ class Explainer:
         from retrieval.store import KnowledgeStore
 
         settings = load_settings(project_path(self.config.retrieval_config))
+        # the server's own crisis settings win, so an entry and its explanation are screened the same way
+        settings.safety = settings.safety.model_copy(
+            update={"locale": self.config.crisis_locale, "model": self.config.crisis_model})
         return ExplanationService(KnowledgeStore(settings), self.runner.require(), settings)
 
     async def explain(self, text: str, prediction: Prediction) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from llm.prediction import Prediction
+from llm.safety import screening_model
 from serving.batcher import MicroBatcher
 from serving.config import ServingConfig
 from serving.explain import Explainer, screen
@@ -31,6 +32,7 @@ class JournalService:
             max_queue=batching.max_queue, timeout_s=batching.request_timeout_s, coalesce=batching.enabled,
             on_batch=metrics.batch_size.observe, on_queue_depth=metrics.queue_depth.set)
         self._loading: asyncio.Task | None = None
+        self.crisis_model_state = "loading" if config.crisis_model else "off"
 
     @property
     def model_version(self) -> str | None:
@@ -43,8 +45,25 @@ class JournalService:
         self._loading = asyncio.get_running_loop().create_task(self._load(), name="model-load")
 
     async def _load(self) -> None:
+        await self._load_crisis_model()
         await self.runner.load()
         await self.explainer.load()
+
+    async def _load_crisis_model(self) -> None:
+        """Load the learned crisis model; if it cannot load, screening goes on with the rules and says so."""
+        if self.config.crisis_model is None:
+            return
+        try:
+            await asyncio.to_thread(screening_model, self.config.crisis_model)
+            self.crisis_model_state = "ready"
+        except Exception as error:  # the rules still screen every entry; /readyz shows the failure
+            self.crisis_model_state = f"failed: {type(error).__name__}: {error}"
+            log.error("crisis model unavailable, screening with the rules only: %s", error)
+
+    def screen(self, text: str) -> dict[str, Any]:
+        """The crisis screen of one text (rules, plus the learned model unless it failed to load)."""
+        model = None if self.crisis_model_state.startswith("failed") else self.config.crisis_model
+        return screen(text, self.config.crisis_locale, model)
 
     async def stop(self) -> None:
         """Finish queued work, then release the model thread and the database."""
@@ -80,7 +99,7 @@ class JournalService:
 
         Returns the entry as stored now and, when it could not be scored or explained, why.
         """
-        safety = screen(text, self.config.crisis_locale)
+        safety = await asyncio.to_thread(self.screen, text)
         entry = await asyncio.to_thread(self.store.add_entry, user, text, timestamp, bool(safety["crisis"]),
                                         list(safety.get("matched") or []))
         problem = None

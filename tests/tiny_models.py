@@ -80,3 +80,24 @@ def tiny_llama_dir(directory: Path, tokenizer: PreTrainedTokenizerFast, seed: in
     LlamaForCausalLM(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def tiny_bert_dir(directory: Path, texts: list[str], seed: int = 0) -> Path:
+    """Save a 2-layer random BERT encoder with a word-level tokenizer over ``texts``."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]"])}
+    for text in texts:
+        for word, _span in pre_tokenizers.Whitespace().pre_tokenize_str(text.lower()):
+            vocab.setdefault(word, len(vocab))
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]",
+                                      cls_token="[CLS]", sep_token="[SEP]")
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, max_position_embeddings=256)
+    BertModel(config).save_pretrained(directory)
+    wrapped.save_pretrained(directory)
+    return directory

@@ -1,27 +1,25 @@
 """`python -m finetune.baseline --config configs/finetune/baseline-minilm.yaml [key=value ...]`."""
 
-import logging
 import sys
 
 from finetune.baseline.config import BaselineConfig
-from finetune.config import ConfigError, load_config
+from finetune.config import run_recipe_cli
+
+USAGE = "usage: python -m finetune.baseline --config configs/finetune/baseline-minilm.yaml [key=value ...]"
+
+
+def train(config: BaselineConfig) -> str:
+    """Train the baseline; returns the summary line."""
+    from finetune.baseline.train import train_baseline
+
+    best = train_baseline(config)["best"]
+    return (f"done: best validation accuracy {best['accuracy']:.4f} macro-F1 {best['macro_f1']:.4f} "
+            f"(step {best['step']}); model in {config.output_dir}/best")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Validate the recipe and train the baseline; bad configs print one line and exit 2."""
-    try:
-        config = load_config(BaselineConfig, list(sys.argv[1:] if argv is None else argv))
-    except (ConfigError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    from finetune.baseline.train import train_baseline
-
-    summary = train_baseline(config)
-    best = summary["best"]
-    print(f"done: best validation accuracy {best['accuracy']:.4f} macro-F1 {best['macro_f1']:.4f} "
-          f"(step {best['step']}); model in {config.output_dir}/best")
-    return 0
+    return run_recipe_cli(BaselineConfig, argv, USAGE, train)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ import pytest
 from finetune.__main__ import main as finetune_main
 from finetune.baseline.config import BaselineConfig
 from finetune.config import ConfigError, FinetuneConfig, load_config, load_recipe, parse_overrides
+from finetune.crisis.config import CrisisConfig
 
 RECIPES = sorted(Path("configs/finetune").glob("*.yaml"))
+RECIPE_TYPES = {"baseline": BaselineConfig, "crisis": CrisisConfig}  # by name prefix; the rest are LLM recipes
+LLM_RECIPES = [r for r in RECIPES if r.name.split("-")[0] not in RECIPE_TYPES]
 
 
 def test_overrides_accept_both_forms_and_parse_values():
@@ -16,7 +19,7 @@ def test_overrides_accept_both_forms_and_parse_values():
         "training": {"learning_rate": 1e-4}, "lora": {"r": 8}, "data": {"train_limit": 10}}
 
 
-@pytest.mark.parametrize("recipe", [r for r in RECIPES if not r.name.startswith("baseline")], ids=lambda p: p.name)
+@pytest.mark.parametrize("recipe", LLM_RECIPES, ids=lambda p: p.name)
 def test_every_llm_recipe_validates_and_names_its_launch_command(recipe):
     config = load_recipe(FinetuneConfig, recipe)
     header = recipe.read_text().split("\n", 5)
@@ -25,9 +28,11 @@ def test_every_llm_recipe_validates_and_names_its_launch_command(recipe):
         assert Path(config.deepspeed).is_file()
 
 
-@pytest.mark.parametrize("recipe", [r for r in RECIPES if r.name.startswith("baseline")], ids=lambda p: p.name)
-def test_every_baseline_recipe_validates(recipe):
-    assert load_recipe(BaselineConfig, recipe).training.epochs > 0
+@pytest.mark.parametrize("recipe", [r for r in RECIPES if r not in LLM_RECIPES], ids=lambda p: p.name)
+def test_every_encoder_recipe_validates_and_names_its_launch_command(recipe):
+    config = load_recipe(RECIPE_TYPES[recipe.name.split("-")[0]], recipe)
+    assert config.training.epochs > 0
+    assert any("python -m finetune." in line for line in recipe.read_text().splitlines()[:5])
 
 
 def test_overrides_win_over_the_recipe():

@@ -53,8 +53,8 @@ def test_a_past_statement_that_is_coming_back_is_still_flagged():
 
 
 def test_negation_only_counts_between_the_writer_and_the_phrase():
-    assert screen("I don't know why I want to die.").crisis
-    assert not screen("I don't want to die.").crisis
+    assert screen("I don't know why I want to die.", model=None).crisis
+    assert not screen("I don't want to die.", model=None).crisis
 
 
 def test_matched_names_the_rules():
@@ -66,7 +66,7 @@ def test_locales_resolve_with_an_international_default():
     assert resolve_locale("en-GB") == "uk"
     assert resolve_locale("US") == "us"
     assert resolve_locale("xx-unknown") == "default"
-    us = screen("I want to die", locale="en_US")
+    us = screen("I want to die", locale="en_US", model=None)
     assert us.locale == "us" and any("988" in r.contact for r in us.resources)
     assert any("116 123" in r.contact for r in crisis_resources("uk"))
     assert any("findahelpline.com" in (r.url or "") for r in crisis_resources("default"))

@@ -1,0 +1,43 @@
+"""Typed recipe for the crisis-screen classifier (configs/finetune/crisis-minilm.yaml)."""
+
+from pydantic import Field
+
+from finetune.config import LoraSettings, TrackingSettings, _Strict
+
+
+class CrisisDataSettings(_Strict):
+    files: list[str] = Field(default=["llm/safety_data/crisis_train.jsonl", "evals/datasets/crisis_screen.jsonl"],
+                             description="labelled JSONL files (text, crisis)")
+    splits: list[str] | None = Field(default=["dev", "heldout", "heldout2"],
+                                     description="rows whose `split` is listed (rows without one always count); "
+                                                 "null takes every row. Blind test splits stay out.")
+
+
+class EncoderLora(LoraSettings):
+    """LoRA on a BERT-style encoder (attention projections and dense layers)."""
+
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    target_modules: list[str] = ["query", "key", "value", "dense"]
+
+
+class CrisisTraining(_Strict):
+    epochs: int = Field(default=6, ge=1)
+    learning_rate: float = Field(default=5e-4, gt=0, lt=1)
+    batch_size: int = Field(default=16, ge=1)
+    max_length: int = Field(default=128, ge=8)
+    weight_decay: float = Field(default=0.01, ge=0)
+    seed: int = 42
+    folds: int = Field(default=4, ge=2, description="cross-validation folds that choose the threshold")
+    target_recall: float = Field(default=0.97, gt=0, le=1,
+                                 description="the threshold is the highest one reaching this out-of-fold recall")
+
+
+class CrisisConfig(_Strict):
+    """Fine-tune a LoRA adapter on a small encoder to score self-harm/suicide risk."""
+
+    encoder: str = Field(default="all-minilm-l6-v2", description="embedded name, local dir, or hub id")
+    data: CrisisDataSettings = CrisisDataSettings()
+    lora: EncoderLora = EncoderLora()
+    training: CrisisTraining = CrisisTraining()
+    tracking: TrackingSettings = TrackingSettings(experiment="emoai-crisis-screen")
+    output_dir: str = "outputs/crisis-minilm"

@@ -1,0 +1,151 @@
+"""Train the crisis-screen classifier: k-fold cross-validation chooses the threshold, then one model on all rows.
+
+Out-of-fold scores are the honest estimate of how the threshold behaves on unseen text, so the threshold is
+the highest one whose out-of-fold recall reaches the recipe's target. The final adapter, trained on every
+row, is saved with that threshold and the cross-validation numbers in ``crisis_model.json``.
+"""
+
+import json
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+from peft import LoraConfig, get_peft_model
+from sklearn.model_selection import StratifiedKFold
+from tqdm.auto import tqdm
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from finetune.crisis.config import CrisisConfig, CrisisDataSettings
+from finetune.engine import lr_lambda
+from finetune.tracking import RunTracker
+from llm.crisis_model import METADATA_FILE, CrisisModel
+from llm.loading import adapter_version
+from llm.sources import resolve_encoder_source
+
+log = logging.getLogger("finetune.crisis")
+
+
+def load_rows(settings: CrisisDataSettings) -> list[dict]:
+    """The labelled rows of the configured files, restricted to the configured splits."""
+    rows = []
+    for name in settings.files:
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"crisis training data not found: {path}")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if not isinstance(row.get("text"), str) or not isinstance(row.get("crisis"), bool):
+                raise ValueError(f"{path}:{number}: needs a string 'text' and a boolean 'crisis'")
+            if settings.splits is None or row.get("split") is None or row["split"] in settings.splits:
+                rows.append(row)
+    labels = {row["crisis"] for row in rows}
+    if labels != {True, False}:
+        raise ValueError(f"crisis training data needs both labels, found {sorted(labels)}")
+    return rows
+
+
+def choose_threshold(probabilities: list[float], labels: list[bool], target_recall: float) -> float:
+    """The highest threshold whose recall on these scores reaches ``target_recall``."""
+    positives = sorted((p for p, y in zip(probabilities, labels, strict=True) if y), reverse=True)
+    needed = int(np.ceil(target_recall * len(positives)))
+    return float(positives[max(needed, 1) - 1])
+
+
+def recall_precision(probabilities: list[float], labels: list[bool], threshold: float) -> dict[str, float]:
+    flagged = [p >= threshold for p in probabilities]
+    true_positives = sum(f and y for f, y in zip(flagged, labels, strict=True))
+    return {"recall": true_positives / max(1, sum(labels)), "precision": true_positives / max(1, sum(flagged)),
+            "n": len(labels)}
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """Shuffled batches of similar lengths (little padding): sort within random windows of 8 batches."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    window = batch_size * 8
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lengths.__getitem__)
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def fit(config: CrisisConfig, texts: list[str], labels: list[bool], seed: int, description: str):
+    """Fine-tune a fresh LoRA adapter (and head) on ``texts``; returns (model, tokenizer)."""
+    settings = config.training
+    random.seed(seed)
+    torch.manual_seed(seed)
+    source = resolve_encoder_source(config.encoder)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
+    model = get_peft_model(base, LoraConfig(task_type="SEQ_CLS", r=config.lora.r, lora_alpha=config.lora.alpha,
+                                            lora_dropout=config.lora.dropout,
+                                            target_modules=config.lora.target_modules))
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate,
+                                  weight_decay=settings.weight_decay)
+    steps_per_epoch = -(-len(texts) // settings.batch_size)
+    total = steps_per_epoch * settings.epochs
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total, int(0.06 * total), "linear"))
+    targets = torch.tensor([int(y) for y in labels])
+    generator = torch.Generator().manual_seed(seed)
+    lengths = [len(tokenizer(text, truncation=True, max_length=settings.max_length)["input_ids"]) for text in texts]
+    model.train()
+    with tqdm(total=total, desc=description, leave=False) as progress:
+        for _epoch in range(settings.epochs):
+            for rows in length_grouped_batches(lengths, settings.batch_size, generator):
+                inputs = tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                   max_length=settings.max_length, return_tensors="pt")
+                loss = torch.nn.functional.cross_entropy(model(**inputs).logits, targets[rows])
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                progress.update()
+                progress.set_postfix(loss=f"{loss.item():.3f}")
+    return model.eval(), tokenizer
+
+
+def cross_validate(config: CrisisConfig, texts: list[str], labels: list[bool]) -> list[float]:
+    """Out-of-fold risk scores (entry and sentence maximum, as at serving time) for every row."""
+    settings = config.training
+    folds = StratifiedKFold(settings.folds, shuffle=True, random_state=settings.seed)
+    scores = [0.0] * len(texts)
+    for fold, (train_rows, test_rows) in enumerate(folds.split(texts, labels), 1):
+        model, tokenizer = fit(config, [texts[i] for i in train_rows], [labels[i] for i in train_rows],
+                               settings.seed + fold, f"fold {fold}/{settings.folds}")
+        scorer = CrisisModel(model, tokenizer, threshold=0.5, max_length=settings.max_length)
+        for row, score in zip(test_rows, scorer.risk([texts[i] for i in test_rows]), strict=True):
+            scores[row] = score
+        log.info("fold %d/%d done", fold, settings.folds)
+    return scores
+
+
+def train_crisis_model(config: CrisisConfig) -> dict:
+    """Cross-validate, choose the threshold, train on every row, save adapter + metadata; returns the metadata."""
+    rows = load_rows(config.data)
+    texts, labels = [row["text"] for row in rows], [row["crisis"] for row in rows]
+    log.info("%d texts (%d risk) from %s", len(texts), sum(labels), ", ".join(config.data.files))
+    tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
+                         config.tracking.run_name, config.model_dump())
+    out_of_fold = cross_validate(config, texts, labels)
+    threshold = choose_threshold(out_of_fold, labels, config.training.target_recall)
+    cross_validation = recall_precision(out_of_fold, labels, threshold)
+    log.info("threshold %.3f: out-of-fold recall %.3f precision %.3f", threshold, cross_validation["recall"],
+             cross_validation["precision"])
+    model, tokenizer = fit(config, texts, labels, config.training.seed, "final model")
+    output = Path(config.output_dir)
+    model.save_pretrained(output)
+    metadata = {"encoder": config.encoder, "threshold": threshold, "max_length": config.training.max_length,
+                "version": adapter_version(output), "cross_validation": cross_validation,
+                "data": {"files": config.data.files, "splits": config.data.splits, "n": len(texts),
+                         "risk": sum(labels)},
+                "recipe": config.model_dump()}
+    (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
+    tracker.log_metrics({"threshold": threshold, **{f"cv_{k}": v for k, v in cross_validation.items()}}, 0)
+    tracker.log_artifacts(output, "crisis-model")
+    tracker.end()
+    return metadata

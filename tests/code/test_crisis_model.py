@@ -1,0 +1,92 @@
+"""The learned crisis model: training with cross-validated threshold, saving, loading, sentence-level scoring."""
+
+import json
+
+import pytest
+import torch
+
+from finetune.config import ConfigError, load_recipe
+from finetune.crisis.config import CrisisConfig
+from finetune.crisis.train import choose_threshold, length_grouped_batches, load_rows, train_crisis_model
+from llm.crisis_model import CrisisModel, CrisisModelError, scoring_units, split_sentences
+from llm.safety import screen
+from tests.tiny_models import tiny_bert_dir
+
+RISK = ["i want to die tonight", "i will hurt myself again", "i want to die so much", "nobody will miss me",
+        "i will end my life", "i want to die now", "i am going to hurt myself", "nobody would care if i die"]
+SAFE = ["i love my cat", "lunch with my sister was lovely", "the garden looks great", "my cat is so funny",
+        "a lovely walk in the garden", "my sister made lunch", "the cat sleeps in the garden", "great lunch today"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny BERT crisis model trained on an easy, separable set (2 folds, a few epochs)."""
+    root = tmp_path_factory.mktemp("crisis")
+    data = root / "rows.jsonl"
+    rows = [{"text": t, "crisis": True} for t in RISK] + [{"text": t, "crisis": False} for t in SAFE]
+    rows.append({"text": "a blind row that must stay out", "crisis": True, "split": "heldout3"})
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    encoder = tiny_bert_dir(root / "tiny-bert", RISK + SAFE)
+    config = load_recipe(CrisisConfig, None, [
+        f"encoder={encoder}", f"output_dir={root / 'model'}", f"data.files=[{data}]", "data.splits=[dev]",
+        "training.epochs=12", "training.learning_rate=5e-3", "training.batch_size=4", "training.folds=2",
+        "training.target_recall=1.0", "lora.r=4", "lora.alpha=8", "tracking.enabled=false"])
+    return config, train_crisis_model(config)
+
+
+def test_training_writes_a_loadable_model_with_its_threshold(trained):
+    config, metadata = trained
+    assert metadata["data"] == {"files": config.data.files, "splits": ["dev"], "n": 16, "risk": 8}  # blind row out
+    assert 0.0 < metadata["threshold"] <= 1.0
+    assert metadata["cross_validation"]["recall"] == 1.0  # the threshold reaches the target out of fold
+    model = CrisisModel.load(config.output_dir)
+    assert model.threshold == metadata["threshold"] and model.version == metadata["version"]
+    risk, safe = model.risk(RISK), model.risk(SAFE)
+    assert min(risk) > max(safe), (risk, safe)  # the final model separates its training set
+
+
+def test_a_risk_sentence_counts_whatever_surrounds_it(trained):
+    config, _metadata = trained
+    model = CrisisModel.load(config.output_dir)
+    alone = model.risk(["i want to die tonight."])[0]
+    embedded = model.risk(["my cat is so funny. i want to die tonight. lunch with my sister was lovely."])[0]
+    assert embedded >= alone - 1e-6  # the highest sentence score is kept: context and denials cannot lower it
+
+
+def test_the_screen_flags_what_the_model_flags(trained):
+    config, _metadata = trained
+    result = screen("nobody will miss me", model=config.output_dir)
+    assert result.crisis and result.matched == ["classifier"] and result.risk_score >= CrisisModel.load(
+        config.output_dir).threshold
+    assert screen("nobody will miss me", model=None).risk_score is None  # rules only
+
+
+def test_sentences_and_scoring_units():
+    assert split_sentences("One. Two!\nThree") == ["One.", "Two!", "Three"]
+    assert scoring_units("Just one") == ["Just one"]
+    assert scoring_units("A. B.") == ["A. B.", "A.", "B."]
+
+
+def test_threshold_is_the_highest_reaching_the_target_recall():
+    scores, labels = [0.9, 0.8, 0.3, 0.6, 0.2], [True, True, True, False, False]
+    assert choose_threshold(scores, labels, 1.0) == 0.3
+    assert choose_threshold(scores, labels, 0.6) == 0.8
+
+
+def test_length_grouped_batches_cover_every_row_once():
+    lengths = [5, 50, 7, 40, 9, 30, 11, 20, 13, 3]
+    batches = length_grouped_batches(lengths, 3, torch.Generator().manual_seed(0))
+    assert sorted(i for batch in batches for i in batch) == list(range(10))
+    assert all(1 <= len(batch) <= 3 for batch in batches)
+
+
+def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"text": "hi", "crisis": "yes"}\n')
+    config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]"])
+    with pytest.raises(ValueError, match="rows.jsonl:1: needs a string 'text' and a boolean 'crisis'"):
+        load_rows(config.data)
+    with pytest.raises(ConfigError, match="trainig"):
+        load_recipe(CrisisConfig, None, ["trainig.epochs=3"])
+    with pytest.raises(CrisisModelError, match="python -m finetune.crisis"):
+        CrisisModel.load(tmp_path)
