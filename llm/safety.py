@@ -12,9 +12,10 @@ counts unless, in its own sentence,
 A later denial ("just kidding", "I'm fine") never clears an entry: exemptions only look at the sentence of
 the match (and, for past statements, at signs of recovery), never at what follows.
 
-Rules alone miss risk phrased in ways they have no pattern for, so by default a learned model
-(``llm.crisis_model``: LoRA-tuned MiniLM, the highest score over the entry and its sentences) runs beside them,
-and either one flags the entry.
+Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``:
+LoRA-tuned MiniLM, the highest score over the entry and its sentences) can run beside them, and then either one
+flags the entry. It is off by default: it finds far more risk on unseen text but also flags about a third of
+ordinary journal entries (measured in docs/retrieval.md).
 """
 
 import re
@@ -266,13 +267,13 @@ def crisis_resources(locale: str = "default") -> list[CrisisResource]:
 
 
 def screening_model(spec: str | None) -> CrisisModel | None:
-    """The learned model a screen uses: "shipped" (the default), a directory, or None for rules only."""
+    """The learned model a screen uses: "shipped", a directory, or None (the default: rules only)."""
     if spec is None or spec.lower() == "none":
         return None
     return load_crisis_model(str(SHIPPED_CRISIS_MODEL if spec == "shipped" else Path(spec).expanduser()))
 
 
-def screen(text: str, locale: str = "default", model: str | None = "shipped") -> SafetyResult:
+def screen(text: str, locale: str = "default", model: str | None = None) -> SafetyResult:
     """Screen one text for self-harm or suicide risk; on a hit, attach the locale's crisis resources.
 
     ``model`` names the learned model that runs beside the rules (see ``screening_model``).

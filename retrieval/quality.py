@@ -78,7 +78,7 @@ def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEV
     return result
 
 
-def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = "shipped",
+def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = None,
                            progress: bool = False) -> dict:
     """Recall and precision of ``llm.safety.screen`` on the labelled crisis set, with the errors listed.
 

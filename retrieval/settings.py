@@ -59,7 +59,8 @@ class SafetySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locale: str = "default"
-    model: str | None = Field(default="shipped", description='"shipped", a crisis-model directory, or null')
+    model: str | None = Field(default=None, description='learned model beside the rules: "shipped", a '
+                                                        'crisis-model directory, or null (rules only)')
 
 
 class RetrievalSettings(BaseModel):

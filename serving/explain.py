@@ -21,7 +21,7 @@ class ExplanationsUnavailable(RuntimeError):
     """The explanation service is switched off, still loading or failed to load."""
 
 
-def screen(text: str, locale: str = "default", model: str | None = "shipped") -> dict[str, Any]:
+def screen(text: str, locale: str = "default", model: str | None = None) -> dict[str, Any]:
     """The crisis screen of a text as a dict: crisis, matched, risk_score, resources."""
     return safety_screen(text, locale, model).model_dump(mode="json")
 

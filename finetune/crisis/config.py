@@ -6,11 +6,16 @@ from finetune.config import LoraSettings, TrackingSettings, _Strict
 
 
 class CrisisDataSettings(_Strict):
-    files: list[str] = Field(default=["llm/safety_data/crisis_train.jsonl", "evals/datasets/crisis_screen.jsonl"],
+    files: list[str] = Field(default=["llm/safety_data/crisis_train.jsonl", "llm/safety_data/crisis_train2.jsonl",
+                                      "evals/datasets/crisis_screen.jsonl"],
                              description="labelled JSONL files (text, crisis)")
     splits: list[str] | None = Field(default=["dev", "heldout", "heldout2"],
                                      description="rows whose `split` is listed (rows without one always count); "
                                                  "null takes every row. Blind test splits stay out.")
+    ordinary_negatives: int = Field(default=1000, ge=0,
+                                    description="ordinary texts from the emotion dataset's train split added as "
+                                                "non-risk rows (any the rules flag are skipped)")
+    ordinary_source: str = Field(default="dair-ai/emotion", description="hub id or local dir; EMOAI_DATA_DIR wins")
 
 
 class EncoderLora(LoraSettings):
@@ -21,7 +26,7 @@ class EncoderLora(LoraSettings):
 
 
 class CrisisTraining(_Strict):
-    epochs: int = Field(default=6, ge=1)
+    epochs: int = Field(default=5, ge=1)
     learning_rate: float = Field(default=5e-4, gt=0, lt=1)
     batch_size: int = Field(default=16, ge=1)
     max_length: int = Field(default=128, ge=8)

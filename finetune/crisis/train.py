@@ -18,17 +18,35 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from finetune.crisis.config import CrisisConfig, CrisisDataSettings
+from finetune.crisis.report import write_cross_validation_report
+from finetune.data import load_split
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
 from llm.crisis_model import METADATA_FILE, CrisisModel
 from llm.loading import adapter_version
+from llm.safety import matched_rules
 from llm.sources import resolve_encoder_source
 
 log = logging.getLogger("finetune.crisis")
 
 
-def load_rows(settings: CrisisDataSettings) -> list[dict]:
-    """The labelled rows of the configured files, restricted to the configured splits."""
+def ordinary_rows(settings: CrisisDataSettings, seed: int) -> list[dict]:
+    """Everyday emotional texts as non-risk rows: they teach the model that sadness alone is not risk."""
+    if settings.ordinary_negatives == 0:
+        return []
+    examples = load_split("train", settings.ordinary_source)
+    order = random.Random(seed).sample(range(len(examples)), len(examples))
+    rows = []
+    for index in order:
+        if len(rows) == settings.ordinary_negatives:
+            break
+        if not matched_rules(examples[index].text):  # a text the rules flag may be real risk: leave it out
+            rows.append({"text": examples[index].text, "crisis": False, "kind": "ordinary"})
+    return rows
+
+
+def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
+    """The labelled rows of the configured files (restricted to the configured splits), plus ordinary texts."""
     rows = []
     for name in settings.files:
         path = Path(name)
@@ -42,6 +60,7 @@ def load_rows(settings: CrisisDataSettings) -> list[dict]:
                 raise ValueError(f"{path}:{number}: needs a string 'text' and a boolean 'crisis'")
             if settings.splits is None or row.get("split") is None or row["split"] in settings.splits:
                 rows.append(row)
+    rows += ordinary_rows(settings, seed)
     labels = {row["crisis"] for row in rows}
     if labels != {True, False}:
         raise ValueError(f"crisis training data needs both labels, found {sorted(labels)}")
@@ -124,9 +143,34 @@ def cross_validate(config: CrisisConfig, texts: list[str], labels: list[bool]) -
     return scores
 
 
+def _name_the_base_model(output: Path, encoder: str) -> None:
+    """Record the encoder by its recipe name, not by this machine's path to it."""
+    adapter_config = json.loads((output / "adapter_config.json").read_text())
+    adapter_config["base_model_name_or_path"] = encoder
+    (output / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2) + "\n")
+
+
+def model_card(metadata: dict) -> str:
+    """A short model card: what it is, the data, the cross-validated operating point, how to rebuild it."""
+    cv, data = metadata["cross_validation"], metadata["data"]
+    return (f"# Crisis-screen model ({metadata['encoder']} + LoRA)\n\n"
+            "Scores self-harm and suicide risk in a journal entry (label 1 = risk); the highest score over the "
+            "entry and its sentences is compared with the threshold. It runs beside the rules of "
+            "`llm/safety.py`; either one flags an entry. A screen, not a diagnosis.\n\n"
+            f"- data: {data['n']} labelled texts ({data['risk']} risk) from {', '.join(data['files'])}"
+            f" (splits {data['splits']}), {data['ordinary']} of them everyday texts from the emotion dataset's "
+            "train split\n"
+            f"- threshold: {metadata['threshold']:.4f}, chosen by {metadata['recipe']['training']['folds']}-fold "
+            f"cross-validation for out-of-fold recall >= {metadata['recipe']['training']['target_recall']}\n"
+            f"- out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}\n"
+            f"- version: {metadata['version']}\n\n"
+            "Rebuild: `python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml "
+            "output_dir=llm/safety_data/crisis-minilm`\n")
+
+
 def train_crisis_model(config: CrisisConfig) -> dict:
     """Cross-validate, choose the threshold, train on every row, save adapter + metadata; returns the metadata."""
-    rows = load_rows(config.data)
+    rows = load_rows(config.data, config.training.seed)
     texts, labels = [row["text"] for row in rows], [row["crisis"] for row in rows]
     log.info("%d texts (%d risk) from %s", len(texts), sum(labels), ", ".join(config.data.files))
     tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
@@ -139,12 +183,15 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     model, tokenizer = fit(config, texts, labels, config.training.seed, "final model")
     output = Path(config.output_dir)
     model.save_pretrained(output)
+    _name_the_base_model(output, config.encoder)
     metadata = {"encoder": config.encoder, "threshold": threshold, "max_length": config.training.max_length,
                 "version": adapter_version(output), "cross_validation": cross_validation,
                 "data": {"files": config.data.files, "splits": config.data.splits, "n": len(texts),
-                         "risk": sum(labels)},
+                         "risk": sum(labels), "ordinary": sum(row.get("kind") == "ordinary" for row in rows)},
                 "recipe": config.model_dump()}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
+    write_cross_validation_report(output, texts, labels, out_of_fold, threshold)
+    (output / "README.md").write_text(model_card(metadata))
     tracker.log_metrics({"threshold": threshold, **{f"cv_{k}": v for k, v in cross_validation.items()}}, 0)
     tracker.log_artifacts(output, "crisis-model")
     tracker.end()

@@ -1,16 +1,18 @@
 """The learned crisis model: training with cross-validated threshold, saving, loading, sentence-level scoring."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from finetune.config import ConfigError, load_recipe
 from finetune.crisis.config import CrisisConfig
+from finetune.crisis.report import PLOT_FILE, SCORES_FILE, precision_recall_curve
 from finetune.crisis.train import choose_threshold, length_grouped_batches, load_rows, train_crisis_model
 from llm.crisis_model import CrisisModel, CrisisModelError, scoring_units, split_sentences
 from llm.safety import screen
-from tests.tiny_models import tiny_bert_dir
+from tests.tiny_models import fixture_data_path, tiny_bert_dir
 
 RISK = ["i want to die tonight", "i will hurt myself again", "i want to die so much", "nobody will miss me",
         "i will end my life", "i want to die now", "i am going to hurt myself", "nobody would care if i die"]
@@ -29,14 +31,18 @@ def trained(tmp_path_factory):
     encoder = tiny_bert_dir(root / "tiny-bert", RISK + SAFE)
     config = load_recipe(CrisisConfig, None, [
         f"encoder={encoder}", f"output_dir={root / 'model'}", f"data.files=[{data}]", "data.splits=[dev]",
-        "training.epochs=12", "training.learning_rate=5e-3", "training.batch_size=4", "training.folds=2",
-        "training.target_recall=1.0", "lora.r=4", "lora.alpha=8", "tracking.enabled=false"])
-    return config, train_crisis_model(config)
+        "data.ordinary_negatives=4", "training.epochs=12", "training.learning_rate=5e-3", "training.batch_size=4",
+        "training.folds=2", "training.target_recall=1.0", "lora.r=4", "lora.alpha=8", "tracking.enabled=false"])
+    with pytest.MonkeyPatch.context() as patch:  # the ordinary texts come from the fixture dataset
+        patch.setenv("EMOAI_DATA_DIR", str(fixture_data_path()))
+        return config, train_crisis_model(config)
 
 
 def test_training_writes_a_loadable_model_with_its_threshold(trained):
     config, metadata = trained
-    assert metadata["data"] == {"files": config.data.files, "splits": ["dev"], "n": 16, "risk": 8}  # blind row out
+    # 16 rows of the file (the blind row stays out) and 4 ordinary texts from the emotion dataset
+    assert metadata["data"] == {"files": config.data.files, "splits": ["dev"], "n": 20, "risk": 8,
+                                "ordinary": 4}
     assert 0.0 < metadata["threshold"] <= 1.0
     assert metadata["cross_validation"]["recall"] == 1.0  # the threshold reaches the target out of fold
     model = CrisisModel.load(config.output_dir)
@@ -83,10 +89,19 @@ def test_length_grouped_batches_cover_every_row_once():
 def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
     data = tmp_path / "rows.jsonl"
     data.write_text('{"text": "hi", "crisis": "yes"}\n')
-    config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]"])
+    config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]", "data.ordinary_negatives=0"])
     with pytest.raises(ValueError, match="rows.jsonl:1: needs a string 'text' and a boolean 'crisis'"):
         load_rows(config.data)
     with pytest.raises(ConfigError, match="trainig"):
         load_recipe(CrisisConfig, None, ["trainig.epochs=3"])
     with pytest.raises(CrisisModelError, match="python -m finetune.crisis"):
         CrisisModel.load(tmp_path)
+
+
+def test_cross_validation_report_is_written(trained):
+    config, metadata = trained
+    rows = [json.loads(line) for line in (Path(config.output_dir) / SCORES_FILE).read_text().splitlines()]
+    assert len(rows) == metadata["data"]["n"] and all(0.0 <= row["score"] <= 1.0 for row in rows)
+    assert (Path(config.output_dir) / PLOT_FILE).stat().st_size > 1000
+    curve = precision_recall_curve([0.9, 0.8, 0.3, 0.6], [True, True, True, False])
+    assert curve == [(0.9, 1 / 3, 1.0), (0.8, 2 / 3, 1.0), (0.6, 2 / 3, 2 / 3), (0.3, 1.0, 0.75)]

@@ -20,7 +20,7 @@ def broken_server(tmp_path_factory, tiny_model_dir):
     removed_adapter = str(tmp / "removed")
     model = write_yaml(tmp / "model.yaml", {"base_model": str(tiny_model_dir), "adapter": removed_adapter})
     proc = ServerProcess({"model": str(model), "store_url": f"sqlite:///{tmp}/journal.db", "ui": False,
-                          "explanations": False}, tmp)
+                          "explanations": False, "crisis_model": str(tmp / "no-crisis-model")}, tmp)
     try:
         proc.wait("/healthz")
         yield proc, tmp
@@ -35,6 +35,11 @@ def test_entries_are_kept_when_the_model_fails_and_scored_later(broken_server, t
         while ready["checks"]["model"] == "loading":
             ready = server.wait("/readyz", expect=503)
         assert ready["checks"]["model"] == "failed" and "adapter directory not found" in ready["model_error"]
+        assert ready["checks"]["crisis_model"].startswith("failed: CrisisModelError")
+
+        # without its learned model the screen still runs its rules: risk is flagged, nothing is lost
+        risky = client.post("/v1/entries", json={"text": "I want to kill myself tonight."})
+        assert risky.status_code == 201 and risky.json()["crisis"] is True
 
         refused = client.post("/v1/classify", json={"text": "hello"})
         assert refused.status_code == 503 and refused.json()["error"]["code"] == "model_unavailable"
