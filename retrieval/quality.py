@@ -78,18 +78,16 @@ def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEV
     return result
 
 
-def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = None,
-                           progress: bool = False) -> dict:
+def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = None) -> dict:
     """Recall and precision of ``llm.safety.screen`` on the labelled crisis set, with the errors listed.
 
     Besides the screen as a whole, ``components`` measures the rules and the learned model on their own.
     """
     rows = read_jsonl(path, ("text", "crisis"))
-    for row in tqdm(rows, desc="crisis screen", disable=not progress):
+    for row in rows:
         matched = screen(row["text"], model=model).matched
         row["_flags"] = {"screen": bool(matched), "rules": any(m != "classifier" for m in matched),
                          "classifier": "classifier" in matched}
-        row["_flagged"] = row["_flags"]["screen"]
 
     def counts(subset: list[dict], part: str) -> dict:
         tp = sum(1 for r in subset if r["_flags"][part] and r["crisis"])
@@ -105,7 +103,7 @@ def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = No
 
     result = _by_split(rows, measure)
     result["false_negatives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows
-                                 if r["crisis"] and not r["_flagged"]]
+                                 if r["crisis"] and not r["_flags"]["screen"]]
     result["false_positives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows
-                                 if r["_flagged"] and not r["crisis"]]
+                                 if r["_flags"]["screen"] and not r["crisis"]]
     return result

@@ -28,7 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload, sessionmaker
 
 from llm.labels import EMOTIONS
@@ -124,14 +124,15 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite gets its directory, WAL, foreign keys and a busy timeout.
-
-    A plain ``postgresql://`` URL uses psycopg 3 (the ``postgres`` extra), not SQLAlchemy's psycopg2 default.
-    """
+def engine_url(url: str) -> URL:
+    """The parsed URL; a plain ``postgresql://`` uses psycopg 3 (the ``postgres`` extra), not psycopg2."""
     parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.set(drivername="postgresql+psycopg") if parsed.drivername == "postgresql" else parsed
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite gets its directory, WAL, foreign keys and a busy timeout."""
+    parsed = engine_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":

@@ -7,14 +7,15 @@ from pathlib import Path
 import pgserver
 from sqlalchemy import create_engine, text
 
+from serving.store import engine_url
+
 _database_numbers = itertools.count()
 
 
 def postgres_server(data_dir: Path) -> Iterator[Callable[[], str]]:
     """Start PostgreSQL in ``data_dir``; yield a factory of URLs, each naming a new, empty database."""
     server = pgserver.get_server(data_dir, cleanup_mode="stop")
-    admin = create_engine(server.get_uri().replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(engine_url(server.get_uri()), isolation_level="AUTOCOMMIT")
 
     def new_database() -> str:
         name = f"emoai_test_{next(_database_numbers)}"
