@@ -1,14 +1,22 @@
 """The learned half of the crisis screen: a LoRA-tuned MiniLM that scores self-harm and suicide risk.
 
-It scores the whole entry and each of its sentences and keeps the highest score, so one risk sentence inside
-a long, ordinary entry still counts and a denial in a later sentence cannot lower it. The threshold was
-chosen by cross-validation at training time (`python -m finetune.crisis`) and is stored with the adapter.
+Two ways to score an entry, chosen at training time and stored with the adapter:
+
+- ``sentences``: the entry and each of its sentences on its own; the highest score counts, so one risk
+  sentence inside a long, ordinary entry counts and a denial in a later sentence cannot lower it. A sentence
+  read alone loses its context ("I can't believe they picked me." after good news).
+- ``windows``: the entry as written, read in overlapping windows of ``max_length`` tokens when it is longer;
+  the highest window counts. Context is kept; the model must learn that a later denial does not cancel risk.
+
+Every text longer than ``max_length`` tokens is read in overlapping windows, so no part of an entry goes
+unread. The threshold was chosen by cross-validation (`python -m finetune.crisis`) for the stored mode.
 """
 
 import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import torch
 from peft import PeftModel
@@ -19,6 +27,8 @@ from llm.sources import resolve_encoder_source
 SHIPPED_CRISIS_MODEL = Path(__file__).resolve().parent / "safety_data" / "crisis-minilm"
 METADATA_FILE = "crisis_model.json"
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
+Scoring = Literal["sentences", "windows"]
+SCORING_MODES: tuple[Scoring, ...] = ("sentences", "windows")
 
 
 class CrisisModelError(ValueError):
@@ -30,8 +40,10 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_BREAK.split(text) if part.strip()] or [text]
 
 
-def scoring_units(text: str) -> list[str]:
-    """What gets scored for one entry: the entry itself and, when it has several, each sentence."""
+def scoring_units(text: str, scoring: Scoring = "sentences") -> list[str]:
+    """What gets scored for one entry: the entry itself and, in ``sentences`` mode, each of its sentences."""
+    if scoring == "windows":
+        return [text]
     sentences = split_sentences(text)
     return [text] + sentences if len(sentences) > 1 else [text]
 
@@ -40,7 +52,10 @@ class CrisisModel:
     """A sequence classifier (label 1 = risk) with the decision threshold it was validated at."""
 
     def __init__(self, model: torch.nn.Module, tokenizer, threshold: float, max_length: int = 128,
-                 version: str = "unversioned") -> None:
+                 version: str = "unversioned", scoring: Scoring = "sentences") -> None:
+        if scoring not in SCORING_MODES:
+            raise CrisisModelError(f"unknown scoring {scoring!r}: use one of {', '.join(SCORING_MODES)}")
+        self.scoring = scoring
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.threshold = threshold
@@ -61,21 +76,28 @@ class CrisisModel:
         base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
         model = PeftModel.from_pretrained(base, str(path))
         return cls(model, tokenizer, float(metadata["threshold"]), int(metadata.get("max_length", 128)),
-                   str(metadata.get("version", "unversioned")))
+                   str(metadata.get("version", "unversioned")), metadata.get("scoring", "sentences"))
 
     @torch.inference_mode()
     def unit_probabilities(self, units: list[str], batch_size: int = 32) -> list[float]:
-        """P(risk) of each text, scored on its own."""
+        """P(risk) of each text on its own; a long text keeps the highest of its overlapping windows."""
         probabilities: list[float] = []
         for start in range(0, len(units), batch_size):
-            inputs = self.tokenizer(units[start:start + batch_size], padding=True, truncation=True,
-                                    max_length=self.max_length, return_tensors="pt")
-            probabilities += torch.softmax(self.model(**inputs).logits.float(), dim=-1)[:, 1].tolist()
+            batch = units[start:start + batch_size]
+            inputs = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
+                                    stride=self.max_length // 4, return_overflowing_tokens=True,
+                                    return_tensors="pt")
+            owners = inputs.pop("overflow_to_sample_mapping").tolist()
+            windows = torch.softmax(self.model(**inputs).logits.float(), dim=-1)[:, 1].tolist()
+            best = [0.0] * len(batch)
+            for owner, probability in zip(owners, windows, strict=True):
+                best[owner] = max(best[owner], probability)
+            probabilities += best
         return probabilities
 
     def risk(self, texts: list[str]) -> list[float]:
-        """The risk score of each entry: the highest P(risk) over the entry and its sentences."""
-        units = [scoring_units(text) for text in texts]
+        """The risk score of each entry: the highest P(risk) over its scoring units (see the module notes)."""
+        units = [scoring_units(text, self.scoring) for text in texts]
         flat = self.unit_probabilities([unit for group in units for unit in group])
         scores, start = [], 0
         for group in units:

@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from finetune.config import LoraSettings, TrackingSettings, _Strict
+from llm.crisis_model import Scoring
 
 
 class CrisisDataSettings(_Strict):
@@ -41,6 +42,9 @@ class CrisisConfig(_Strict):
     """Fine-tune a LoRA adapter on a small encoder to score self-harm/suicide risk."""
 
     encoder: str = Field(default="all-minilm-l6-v2", description="embedded name, local dir, or hub id")
+    scoring: Scoring = Field(default="sentences",
+                             description="how an entry is scored (llm/crisis_model.py); cross-validation "
+                                         "reports every mode, the threshold is chosen for this one")
     data: CrisisDataSettings = CrisisDataSettings()
     lora: EncoderLora = EncoderLora()
     training: CrisisTraining = CrisisTraining()

@@ -24,25 +24,31 @@ def precision_recall_curve(scores: list[float], labels: list[bool]) -> list[tupl
     return curve
 
 
-def write_cross_validation_report(output: Path, texts: list[str], labels: list[bool], scores: list[float],
-                                  threshold: float) -> None:
-    """Write the out-of-fold scores (JSONL) and the precision/recall curve with the chosen threshold."""
+def write_cross_validation_report(output: Path, texts: list[str], labels: list[bool],
+                                  scores: dict[str, list[float]], points: dict[str, dict[str, float]],
+                                  chosen: str) -> None:
+    """Write the out-of-fold scores of every scoring mode (JSONL) and their precision/recall curves, with the
+    operating point of each mode marked and the chosen mode drawn bold."""
     with (output / SCORES_FILE).open("w", encoding="utf-8") as handle:
-        for text, label, score in zip(texts, labels, scores, strict=True):
-            handle.write(json.dumps({"score": round(score, 5), "crisis": label, "text": text}) + "\n")
-    curve = precision_recall_curve(scores, labels)
-    figure, ax = plt.subplots(figsize=(5.2, 4.2))
-    ax.plot([r for _t, r, _p in curve], [p for _t, _r, p in curve], color="tab:blue")
-    chosen = min(curve, key=lambda point: abs(point[0] - threshold))
-    ax.scatter([chosen[1]], [chosen[2]], color="tab:red", zorder=3,
-               label=f"threshold {threshold:.3f}: recall {chosen[1]:.3f}, precision {chosen[2]:.3f}")
+        for row, (text, label) in enumerate(zip(texts, labels, strict=True)):
+            row_scores = {mode: round(mode_scores[row], 5) for mode, mode_scores in scores.items()}
+            handle.write(json.dumps({"scores": row_scores, "crisis": label, "text": text}) + "\n")
+    figure, ax = plt.subplots(figsize=(5.6, 4.4))
+    for (mode, mode_scores), color in zip(scores.items(), ("tab:blue", "tab:orange", "tab:green"), strict=False):
+        curve = precision_recall_curve(mode_scores, labels)
+        point = points[mode]
+        ax.plot([r for _t, r, _p in curve], [p for _t, _r, p in curve], color=color,
+                linewidth=2.2 if mode == chosen else 1.0, label=f"{mode}{' (chosen)' if mode == chosen else ''}")
+        ax.scatter([point["recall"]], [point["precision"]], color=color, zorder=3,
+                   label=f"threshold {point['threshold']:.3f}: recall {point['recall']:.3f}, "
+                         f"precision {point['precision']:.3f}")
     ax.set_xlabel("recall (out of fold)")
     ax.set_ylabel("precision (out of fold)")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
-    ax.set_title("crisis model, cross-validation")
+    ax.legend(loc="lower left", fontsize=7)
+    ax.set_title("crisis model, cross-validation by scoring mode")
     figure.tight_layout()
     figure.savefig(output / PLOT_FILE, dpi=120)
     plt.close(figure)

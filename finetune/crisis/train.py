@@ -22,7 +22,7 @@ from finetune.crisis.report import write_cross_validation_report
 from finetune.data import load_split
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
-from llm.crisis_model import METADATA_FILE, CrisisModel
+from llm.crisis_model import METADATA_FILE, SCORING_MODES, CrisisModel
 from llm.loading import adapter_version
 from llm.safety import matched_rules
 from llm.sources import resolve_encoder_source
@@ -74,11 +74,14 @@ def choose_threshold(probabilities: list[float], labels: list[bool], target_reca
     return float(positives[max(needed, 1) - 1])
 
 
-def recall_precision(probabilities: list[float], labels: list[bool], threshold: float) -> dict[str, float]:
+def recall_precision(probabilities: list[float], labels: list[bool], threshold: float,
+                     ordinary: list[bool]) -> dict[str, float]:
+    """Recall and precision at ``threshold``, and the share of the everyday (``ordinary``) texts it flags."""
     flagged = [p >= threshold for p in probabilities]
     true_positives = sum(f and y for f, y in zip(flagged, labels, strict=True))
+    flagged_ordinary = sum(f and o for f, o in zip(flagged, ordinary, strict=True))
     return {"recall": true_positives / max(1, sum(labels)), "precision": true_positives / max(1, sum(flagged)),
-            "n": len(labels)}
+            "ordinary_flag_rate": flagged_ordinary / max(1, sum(ordinary)), "n": len(labels)}
 
 
 def length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
@@ -128,19 +131,33 @@ def fit(config: CrisisConfig, texts: list[str], labels: list[bool], seed: int, d
     return model.eval(), tokenizer
 
 
-def cross_validate(config: CrisisConfig, texts: list[str], labels: list[bool]) -> list[float]:
-    """Out-of-fold risk scores (entry and sentence maximum, as at serving time) for every row."""
+def cross_validate(config: CrisisConfig, texts: list[str], labels: list[bool]) -> dict[str, list[float]]:
+    """Out-of-fold risk scores of every row, under each scoring mode (as at serving time)."""
     settings = config.training
     folds = StratifiedKFold(settings.folds, shuffle=True, random_state=settings.seed)
-    scores = [0.0] * len(texts)
+    scores = {mode: [0.0] * len(texts) for mode in SCORING_MODES}
     for fold, (train_rows, test_rows) in enumerate(folds.split(texts, labels), 1):
         model, tokenizer = fit(config, [texts[i] for i in train_rows], [labels[i] for i in train_rows],
                                settings.seed + fold, f"fold {fold}/{settings.folds}")
-        scorer = CrisisModel(model, tokenizer, threshold=0.5, max_length=settings.max_length)
-        for row, score in zip(test_rows, scorer.risk([texts[i] for i in test_rows]), strict=True):
-            scores[row] = score
+        for mode in SCORING_MODES:
+            scorer = CrisisModel(model, tokenizer, threshold=0.5, max_length=settings.max_length, scoring=mode)
+            for row, score in zip(test_rows, scorer.risk([texts[i] for i in test_rows]), strict=True):
+                scores[mode][row] = score
         log.info("fold %d/%d done", fold, settings.folds)
     return scores
+
+
+def operating_points(scores: dict[str, list[float]], labels: list[bool], ordinary: list[bool],
+                     target_recall: float) -> dict[str, dict[str, float]]:
+    """For each scoring mode: the threshold reaching the target recall out of fold, and what it does there."""
+    points = {}
+    for mode, mode_scores in scores.items():
+        threshold = choose_threshold(mode_scores, labels, target_recall)
+        points[mode] = {"threshold": threshold, **recall_precision(mode_scores, labels, threshold, ordinary)}
+        log.info("%s scoring: threshold %.3f, out-of-fold recall %.3f precision %.3f, everyday texts flagged "
+                 "%.3f", mode, threshold, points[mode]["recall"], points[mode]["precision"],
+                 points[mode]["ordinary_flag_rate"])
+    return points
 
 
 def _name_the_base_model(output: Path, encoder: str) -> None:
@@ -160,9 +177,11 @@ def model_card(metadata: dict) -> str:
             f"- data: {data['n']} labelled texts ({data['risk']} risk) from {', '.join(data['files'])}"
             f" (splits {data['splits']}), {data['ordinary']} of them everyday texts from the emotion dataset's "
             "train split\n"
+            f"- scoring: {metadata['scoring']} (see `llm/crisis_model.py`)\n"
             f"- threshold: {metadata['threshold']:.4f}, chosen by {metadata['recipe']['training']['folds']}-fold "
             f"cross-validation for out-of-fold recall >= {metadata['recipe']['training']['target_recall']}\n"
-            f"- out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}\n"
+            f"- out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}, "
+            f"everyday texts flagged {cv['ordinary_flag_rate']:.3f}\n"
             f"- version: {metadata['version']}\n\n"
             "Rebuild: `python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml "
             "output_dir=llm/safety_data/crisis-minilm`\n")
@@ -175,24 +194,26 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     log.info("%d texts (%d risk) from %s", len(texts), sum(labels), ", ".join(config.data.files))
     tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
                          config.tracking.run_name, config.model_dump())
+    ordinary = [row.get("kind") == "ordinary" for row in rows]
     out_of_fold = cross_validate(config, texts, labels)
-    threshold = choose_threshold(out_of_fold, labels, config.training.target_recall)
-    cross_validation = recall_precision(out_of_fold, labels, threshold)
-    log.info("threshold %.3f: out-of-fold recall %.3f precision %.3f", threshold, cross_validation["recall"],
-             cross_validation["precision"])
+    points = operating_points(out_of_fold, labels, ordinary, config.training.target_recall)
+    threshold = points[config.scoring]["threshold"]
+    cross_validation = {key: value for key, value in points[config.scoring].items() if key != "threshold"}
     model, tokenizer = fit(config, texts, labels, config.training.seed, "final model")
     output = Path(config.output_dir)
     model.save_pretrained(output)
     _name_the_base_model(output, config.encoder)
-    metadata = {"encoder": config.encoder, "threshold": threshold, "max_length": config.training.max_length,
-                "version": adapter_version(output), "cross_validation": cross_validation,
+    metadata = {"encoder": config.encoder, "scoring": config.scoring, "threshold": threshold,
+                "max_length": config.training.max_length, "version": adapter_version(output),
+                "cross_validation": cross_validation, "cross_validation_by_scoring": points,
                 "data": {"files": config.data.files, "splits": config.data.splits, "n": len(texts),
-                         "risk": sum(labels), "ordinary": sum(row.get("kind") == "ordinary" for row in rows)},
+                         "risk": sum(labels), "ordinary": sum(ordinary)},
                 "recipe": config.model_dump()}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
-    write_cross_validation_report(output, texts, labels, out_of_fold, threshold)
+    write_cross_validation_report(output, texts, labels, out_of_fold, points, config.scoring)
     (output / "README.md").write_text(model_card(metadata))
-    tracker.log_metrics({"threshold": threshold, **{f"cv_{k}": v for k, v in cross_validation.items()}}, 0)
+    tracker.log_metrics({f"cv_{mode}_{key}": value for mode, point in points.items() for key, value in point.items()},
+                        0)
     tracker.log_artifacts(output, "crisis-model")
     tracker.end()
     return metadata

@@ -10,7 +10,7 @@ from finetune.config import ConfigError, load_recipe
 from finetune.crisis.config import CrisisConfig
 from finetune.crisis.report import PLOT_FILE, SCORES_FILE, precision_recall_curve
 from finetune.crisis.train import choose_threshold, length_grouped_batches, load_rows, train_crisis_model
-from llm.crisis_model import CrisisModel, CrisisModelError, scoring_units, split_sentences
+from llm.crisis_model import SCORING_MODES, CrisisModel, CrisisModelError, scoring_units, split_sentences
 from llm.safety import screen
 from tests.tiny_models import fixture_data_path, tiny_bert_dir
 
@@ -32,7 +32,8 @@ def trained(tmp_path_factory):
     config = load_recipe(CrisisConfig, None, [
         f"encoder={encoder}", f"output_dir={root / 'model'}", f"data.files=[{data}]", "data.splits=[dev]",
         "data.ordinary_negatives=4", "training.epochs=12", "training.learning_rate=5e-3", "training.batch_size=4",
-        "training.folds=2", "training.target_recall=1.0", "lora.r=4", "lora.alpha=8", "tracking.enabled=false"])
+        "training.folds=2", "training.target_recall=1.0", "training.max_length=16", "lora.r=4", "lora.alpha=8",
+        "tracking.enabled=false"])
     with pytest.MonkeyPatch.context() as patch:  # the ordinary texts come from the fixture dataset
         patch.setenv("EMOAI_DATA_DIR", str(fixture_data_path()))
         return config, train_crisis_model(config)
@@ -45,8 +46,12 @@ def test_training_writes_a_loadable_model_with_its_threshold(trained):
                                 "ordinary": 4}
     assert 0.0 < metadata["threshold"] <= 1.0
     assert metadata["cross_validation"]["recall"] == 1.0  # the threshold reaches the target out of fold
+    assert set(metadata["cross_validation_by_scoring"]) == set(SCORING_MODES)  # every mode is measured
+    assert metadata["cross_validation_by_scoring"]["sentences"]["threshold"] == metadata["threshold"]
+    assert 0.0 <= metadata["cross_validation"]["ordinary_flag_rate"] <= 1.0
     model = CrisisModel.load(config.output_dir)
     assert model.threshold == metadata["threshold"] and model.version == metadata["version"]
+    assert model.scoring == metadata["scoring"] == "sentences"
     risk, safe = model.risk(RISK), model.risk(SAFE)
     assert min(risk) > max(safe), (risk, safe)  # the final model separates its training set
 
@@ -57,6 +62,21 @@ def test_a_risk_sentence_counts_whatever_surrounds_it(trained):
     alone = model.risk(["i want to die tonight."])[0]
     embedded = model.risk(["my cat is so funny. i want to die tonight. lunch with my sister was lovely."])[0]
     assert embedded >= alone - 1e-6  # the highest sentence score is kept: context and denials cannot lower it
+
+
+def test_a_long_entry_is_read_in_windows_to_its_end(trained):
+    config, _metadata = trained
+    model = CrisisModel.load(config.output_dir)
+    model.scoring = "windows"
+    entry = " ".join(SAFE * 3) + " i want to die tonight"  # far past max_length (16 tokens)
+    windows = model.tokenizer(entry, truncation=True, max_length=model.max_length, stride=model.max_length // 4,
+                              return_overflowing_tokens=True)["input_ids"]
+    window_texts = [model.tokenizer.decode(ids, skip_special_tokens=True) for ids in windows]
+    window_scores = model.unit_probabilities(window_texts)
+    assert len(windows) > 3 and window_texts[-1].endswith("i want to die tonight")  # read to its end
+    assert model.risk([entry])[0] == pytest.approx(max(window_scores), abs=1e-5)  # the highest window counts
+    with pytest.raises(CrisisModelError, match="unknown scoring 'words'"):
+        CrisisModel(model.model, model.tokenizer, 0.5, scoring="words")
 
 
 def test_the_screen_flags_what_the_model_flags(trained):
@@ -71,6 +91,7 @@ def test_sentences_and_scoring_units():
     assert split_sentences("One. Two!\nThree") == ["One.", "Two!", "Three"]
     assert scoring_units("Just one") == ["Just one"]
     assert scoring_units("A. B.") == ["A. B.", "A.", "B."]
+    assert scoring_units("A. B.", "windows") == ["A. B."]
 
 
 def test_threshold_is_the_highest_reaching_the_target_recall():
@@ -101,7 +122,8 @@ def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
 def test_cross_validation_report_is_written(trained):
     config, metadata = trained
     rows = [json.loads(line) for line in (Path(config.output_dir) / SCORES_FILE).read_text().splitlines()]
-    assert len(rows) == metadata["data"]["n"] and all(0.0 <= row["score"] <= 1.0 for row in rows)
+    assert len(rows) == metadata["data"]["n"]
+    assert all(set(row["scores"]) == set(SCORING_MODES) and 0.0 <= min(row["scores"].values()) for row in rows)
     assert (Path(config.output_dir) / PLOT_FILE).stat().st_size > 1000
     curve = precision_recall_curve([0.9, 0.8, 0.3, 0.6], [True, True, True, False])
     assert curve == [(0.9, 1 / 3, 1.0), (0.8, 2 / 3, 1.0), (0.6, 2 / 3, 2 / 3), (0.3, 1.0, 0.75)]
