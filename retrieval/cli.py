@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from llm.embeddings import EmbeddingModelError
+from llm.crisis_model import CrisisModelError
 from retrieval.documents import KnowledgeBaseError, load_knowledge_base
 from retrieval.settings import load_settings
 from retrieval.store import KnowledgeStore, StoreError
@@ -16,7 +17,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="retrieval settings YAML "
                                                       "(default: configs/retrieval.yaml)")]
-_ERRORS = (KnowledgeBaseError, EmbeddingModelError, StoreError, ValueError, FileNotFoundError)
+_ERRORS = (KnowledgeBaseError, EmbeddingModelError, StoreError, CrisisModelError, ValueError, FileNotFoundError)
 
 
 def _fail(err: Exception) -> None:
@@ -66,3 +67,27 @@ def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g.
         typer.echo("no matching documents")
     for rank, hit in enumerate(hits, 1):
         typer.echo(f"{rank}. {hit.id}  score={hit.score:.3f}  [{hit.kind}] {hit.title}")
+
+
+@app.command("screen-eval")
+def screen_eval(model: Annotated[Optional[str], typer.Option("--model", help="learned crisis model beside the "
+                                                             "rules: 'shipped' or a directory (default: "
+                                                             "rules only)")] = None,
+                everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on "
+                                                       "everyday texts (journal entries, emotion test split)")] = True
+                ) -> None:
+    """Recall and precision of the crisis screen per split of the labelled set, and its everyday flag rate."""
+    from retrieval.quality import evaluate_crisis_screen, everyday_flag_rates
+
+    try:
+        result = evaluate_crisis_screen(model=model)
+        rates = everyday_flag_rates(model) if everyday else {}
+    except _ERRORS as err:
+        _fail(err)
+    typer.echo(f"crisis screen: {'rules + ' + model if model else 'rules only'}")
+    typer.echo(f"{'split':<10} {'n':>5} {'risk':>5} {'recall':>7} {'precision':>9}")
+    for split, scores in {**result.get("splits", {}), "all": result}.items():
+        typer.echo(f"{split:<10} {scores['n']:>5} {scores['positives']:>5} {scores['recall']:>7.3f} "
+                   f"{scores['precision']:>9.3f}")
+    for name, rate in rates.items():
+        typer.echo(f"everyday {name}: {rate['flagged']} / {rate['n']} flagged ({rate['rate']:.2%})")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from finetune.data import DatasetError, load_split
 from llm.safety import screen
 from retrieval.store import KnowledgeStore
 
@@ -107,3 +108,23 @@ def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = No
     result["false_positives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows
                                  if r["_flags"]["screen"] and not r["crisis"]]
     return result
+
+
+def everyday_flag_rates(model: str | None = None, emotion_split: str | None = "test") -> dict:
+    """How often the screen flags everyday writing that holds no risk: the journal-style entries of the
+    retrieval query set and, when the emotion dataset can be loaded, one of its splits.
+
+    Every flag there replaces a person's activity suggestions with crisis resources, so this is the
+    cost side of the screen's recall.
+    """
+    sets = {"journal_entries": [row["text"] for row in read_jsonl(RETRIEVAL_QUERIES, ("text",))]}
+    if emotion_split:
+        try:
+            sets[f"emotion_{emotion_split}"] = [example.text for example in load_split(emotion_split)]
+        except DatasetError:
+            pass  # no local copy and no hub access: the journal entries still count
+    rates = {}
+    for name, texts in sets.items():
+        flagged = sum(screen(text, model=model).crisis for text in tqdm(texts, desc=name, leave=False))
+        rates[name] = {"n": len(texts), "flagged": flagged, "rate": flagged / len(texts)}
+    return rates

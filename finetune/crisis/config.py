@@ -1,5 +1,7 @@
 """Typed recipe for the crisis-screen classifier (configs/finetune/crisis-minilm.yaml)."""
 
+from typing import Literal
+
 from pydantic import Field
 
 from finetune.config import LoraSettings, TrackingSettings, _Strict
@@ -8,6 +10,7 @@ from llm.crisis_model import Scoring
 
 class CrisisDataSettings(_Strict):
     files: list[str] = Field(default=["llm/safety_data/crisis_train.jsonl", "llm/safety_data/crisis_train2.jsonl",
+                                      "llm/safety_data/crisis_train3.jsonl", "llm/safety_data/crisis_train4.jsonl",
                                       "evals/datasets/crisis_screen.jsonl"],
                              description="labelled JSONL files (text, crisis)")
     splits: list[str] | None = Field(default=["dev", "heldout", "heldout2"],
@@ -35,16 +38,17 @@ class CrisisTraining(_Strict):
     seed: int = 42
     folds: int = Field(default=4, ge=2, description="cross-validation folds that choose the threshold")
     target_recall: float = Field(default=0.97, gt=0, le=1,
-                                 description="the threshold is the highest one reaching this out-of-fold recall")
+                                 description="the threshold is the highest one at which the screen (rules or model) "
+                                             "reaches this out-of-fold recall")
 
 
 class CrisisConfig(_Strict):
     """Fine-tune a LoRA adapter on a small encoder to score self-harm/suicide risk."""
 
     encoder: str = Field(default="all-minilm-l6-v2", description="embedded name, local dir, or hub id")
-    scoring: Scoring = Field(default="sentences",
-                             description="how an entry is scored (llm/crisis_model.py); cross-validation "
-                                         "reports every mode, the threshold is chosen for this one")
+    scoring: Scoring | Literal["auto"] = Field(
+        default="auto", description="how an entry is scored (llm/crisis_model.py); cross-validation reports every "
+                                    "mode, and `auto` keeps the one with the best out-of-fold precision")
     data: CrisisDataSettings = CrisisDataSettings()
     lora: EncoderLora = EncoderLora()
     training: CrisisTraining = CrisisTraining()

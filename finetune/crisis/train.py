@@ -1,8 +1,9 @@
 """Train the crisis-screen classifier: k-fold cross-validation chooses the threshold, then one model on all rows.
 
 Out-of-fold scores are the honest estimate of how the threshold behaves on unseen text, so the threshold is
-the highest one whose out-of-fold recall reaches the recipe's target. The final adapter, trained on every
-row, is saved with that threshold and the cross-validation numbers in ``crisis_model.json``.
+the highest one at which the screen as deployed (the rules, or the model) reaches the recipe's target recall
+out of fold. The final adapter, trained on every row, is saved with that threshold and the cross-validation
+numbers of every scoring mode in ``crisis_model.json``.
 """
 
 import json
@@ -67,17 +68,23 @@ def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
     return rows
 
 
-def choose_threshold(probabilities: list[float], labels: list[bool], target_recall: float) -> float:
-    """The highest threshold whose recall on these scores reaches ``target_recall``."""
-    positives = sorted((p for p, y in zip(probabilities, labels, strict=True) if y), reverse=True)
-    needed = int(np.ceil(target_recall * len(positives)))
-    return float(positives[max(needed, 1) - 1])
+def choose_threshold(probabilities: list[float], labels: list[bool], target_recall: float,
+                     caught: list[bool] | None = None) -> float:
+    """The highest threshold at which the screen reaches ``target_recall``: rows in ``caught`` (flagged by the
+    rules, which run beside the model) count as found whatever their score."""
+    caught = caught or [False] * len(labels)
+    needed = int(np.ceil(target_recall * sum(labels))) - sum(c and y for c, y in zip(caught, labels, strict=True))
+    if needed <= 0:
+        return 1.0
+    left = sorted((p for p, y, c in zip(probabilities, labels, caught, strict=True) if y and not c), reverse=True)
+    return float(left[needed - 1])
 
 
 def recall_precision(probabilities: list[float], labels: list[bool], threshold: float,
-                     ordinary: list[bool]) -> dict[str, float]:
-    """Recall and precision at ``threshold``, and the share of the everyday (``ordinary``) texts it flags."""
-    flagged = [p >= threshold for p in probabilities]
+                     ordinary: list[bool], caught: list[bool]) -> dict[str, float]:
+    """Recall and precision of the screen (rules or model) at ``threshold``, and the share of the everyday
+    (``ordinary``) texts it flags."""
+    flagged = [p >= threshold or c for p, c in zip(probabilities, caught, strict=True)]
     true_positives = sum(f and y for f, y in zip(flagged, labels, strict=True))
     flagged_ordinary = sum(f and o for f, o in zip(flagged, ordinary, strict=True))
     return {"recall": true_positives / max(1, sum(labels)), "precision": true_positives / max(1, sum(flagged)),
@@ -147,17 +154,23 @@ def cross_validate(config: CrisisConfig, texts: list[str], labels: list[bool]) -
     return scores
 
 
-def operating_points(scores: dict[str, list[float]], labels: list[bool], ordinary: list[bool],
+def operating_points(scores: dict[str, list[float]], labels: list[bool], ordinary: list[bool], caught: list[bool],
                      target_recall: float) -> dict[str, dict[str, float]]:
-    """For each scoring mode: the threshold reaching the target recall out of fold, and what it does there."""
+    """For each scoring mode: the threshold at which the screen (rules or model) reaches the target recall out
+    of fold, and what the screen does there."""
     points = {}
     for mode, mode_scores in scores.items():
-        threshold = choose_threshold(mode_scores, labels, target_recall)
-        points[mode] = {"threshold": threshold, **recall_precision(mode_scores, labels, threshold, ordinary)}
+        threshold = choose_threshold(mode_scores, labels, target_recall, caught)
+        points[mode] = {"threshold": threshold, **recall_precision(mode_scores, labels, threshold, ordinary, caught)}
         log.info("%s scoring: threshold %.3f, out-of-fold recall %.3f precision %.3f, everyday texts flagged "
                  "%.3f", mode, threshold, points[mode]["recall"], points[mode]["precision"],
                  points[mode]["ordinary_flag_rate"])
     return points
+
+
+def best_scoring(points: dict[str, dict[str, float]]) -> str:
+    """The scoring mode with the highest out-of-fold precision at the target recall (then fewer everyday flags)."""
+    return max(points, key=lambda mode: (points[mode]["precision"], -points[mode]["ordinary_flag_rate"]))
 
 
 def _name_the_base_model(output: Path, encoder: str) -> None:
@@ -195,22 +208,24 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
                          config.tracking.run_name, config.model_dump())
     ordinary = [row.get("kind") == "ordinary" for row in rows]
+    caught = [bool(matched_rules(text)) for text in texts]
     out_of_fold = cross_validate(config, texts, labels)
-    points = operating_points(out_of_fold, labels, ordinary, config.training.target_recall)
-    threshold = points[config.scoring]["threshold"]
-    cross_validation = {key: value for key, value in points[config.scoring].items() if key != "threshold"}
+    points = operating_points(out_of_fold, labels, ordinary, caught, config.training.target_recall)
+    scoring = best_scoring(points) if config.scoring == "auto" else config.scoring
+    threshold = points[scoring]["threshold"]
+    cross_validation = {key: value for key, value in points[scoring].items() if key != "threshold"}
     model, tokenizer = fit(config, texts, labels, config.training.seed, "final model")
     output = Path(config.output_dir)
     model.save_pretrained(output)
     _name_the_base_model(output, config.encoder)
-    metadata = {"encoder": config.encoder, "scoring": config.scoring, "threshold": threshold,
+    metadata = {"encoder": config.encoder, "scoring": scoring, "threshold": threshold,
                 "max_length": config.training.max_length, "version": adapter_version(output),
                 "cross_validation": cross_validation, "cross_validation_by_scoring": points,
                 "data": {"files": config.data.files, "splits": config.data.splits, "n": len(texts),
                          "risk": sum(labels), "ordinary": sum(ordinary)},
                 "recipe": config.model_dump()}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
-    write_cross_validation_report(output, texts, labels, out_of_fold, points, config.scoring)
+    write_cross_validation_report(output, texts, labels, out_of_fold, points, scoring)
     (output / "README.md").write_text(model_card(metadata))
     tracker.log_metrics({f"cv_{mode}_{key}": value for mode, point in points.items() for key, value in point.items()},
                         0)

@@ -9,7 +9,7 @@ import torch
 from finetune.config import ConfigError, load_recipe
 from finetune.crisis.config import CrisisConfig
 from finetune.crisis.report import PLOT_FILE, SCORES_FILE, precision_recall_curve
-from finetune.crisis.train import choose_threshold, length_grouped_batches, load_rows, train_crisis_model
+from finetune.crisis.train import best_scoring, choose_threshold, length_grouped_batches, load_rows, train_crisis_model
 from llm.crisis_model import SCORING_MODES, CrisisModel, CrisisModelError, scoring_units, split_sentences
 from llm.safety import screen
 from tests.tiny_models import fixture_data_path, tiny_bert_dir
@@ -47,11 +47,13 @@ def test_training_writes_a_loadable_model_with_its_threshold(trained):
     assert 0.0 < metadata["threshold"] <= 1.0
     assert metadata["cross_validation"]["recall"] == 1.0  # the threshold reaches the target out of fold
     assert set(metadata["cross_validation_by_scoring"]) == set(SCORING_MODES)  # every mode is measured
-    assert metadata["cross_validation_by_scoring"]["sentences"]["threshold"] == metadata["threshold"]
+    chosen = metadata["cross_validation_by_scoring"][metadata["scoring"]]  # `auto`: the best out of fold
+    assert chosen["threshold"] == metadata["threshold"] and chosen["precision"] == max(
+        point["precision"] for point in metadata["cross_validation_by_scoring"].values())
     assert 0.0 <= metadata["cross_validation"]["ordinary_flag_rate"] <= 1.0
     model = CrisisModel.load(config.output_dir)
     assert model.threshold == metadata["threshold"] and model.version == metadata["version"]
-    assert model.scoring == metadata["scoring"] == "sentences"
+    assert model.scoring == metadata["scoring"]
     risk, safe = model.risk(RISK), model.risk(SAFE)
     assert min(risk) > max(safe), (risk, safe)  # the final model separates its training set
 
@@ -98,6 +100,17 @@ def test_threshold_is_the_highest_reaching_the_target_recall():
     scores, labels = [0.9, 0.8, 0.3, 0.6, 0.2], [True, True, True, False, False]
     assert choose_threshold(scores, labels, 1.0) == 0.3
     assert choose_threshold(scores, labels, 0.6) == 0.8
+    caught = [False, False, True, False, False]  # the rules already flag the weakest positive
+    assert choose_threshold(scores, labels, 1.0, caught) == 0.8
+    assert choose_threshold(scores, labels, 0.3, [True, False, False, False, False]) == 1.0  # rules suffice
+
+
+def test_auto_scoring_keeps_the_most_precise_mode():
+    points = {"sentences": {"precision": 0.6, "ordinary_flag_rate": 0.0},
+              "windows": {"precision": 0.7, "ordinary_flag_rate": 0.02}}
+    assert best_scoring(points) == "windows"
+    points["sentences"]["precision"] = 0.7
+    assert best_scoring(points) == "sentences"  # a tie goes to the mode that flags fewer everyday texts
 
 
 def test_length_grouped_batches_cover_every_row_once():

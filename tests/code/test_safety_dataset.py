@@ -1,6 +1,11 @@
 """The labelled crisis set and the screen's measured quality on it (the release gate the eval harness applies)."""
 
-from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, read_jsonl
+from typer.testing import CliRunner
+
+from retrieval.cli import app
+from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_rates, read_jsonl
+
+BLIND_SPLITS = ("heldout3", "heldout4")  # written by writers who never saw the rules or the model's data
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -11,15 +16,16 @@ def test_crisis_set_is_large_balanced_and_well_formed():
     assert {"explicit", "indirect", "hyperbole", "lyrics", "film", "past_recovered"} <= kinds
     positives = sum(row["crisis"] for row in rows)
     assert 0.3 <= positives / len(rows) <= 0.7
-    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", "heldout3"}
+    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", "heldout3", "heldout4"}
 
 
 def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
-    """The default screen (rules only). On the blind `heldout3` they miss the recall target (docs/retrieval.md)."""
+    """The default screen (rules only). On the blind `heldout3` and `heldout4` they miss the recall target
+    (docs/retrieval.md)."""
     result = evaluate_crisis_screen()
     assert set(result["components"]) == {"rules"}
     for split, scores in result["splits"].items():
-        if split != "heldout3":
+        if split not in BLIND_SPLITS:
             assert scores["recall"] >= 0.95, (split, result["false_negatives"])
             assert scores["precision"] >= 0.85, (split, result["false_positives"])
     assert result["n"] == sum(scores["n"] for scores in result["splits"].values())
@@ -31,3 +37,24 @@ def test_with_the_learned_model_recall_meets_the_target_on_every_split():
     assert set(result["components"]) == {"rules", "classifier"}
     for split, scores in result["splits"].items():
         assert scores["recall"] >= 0.95, (split, result["false_negatives"])
+
+
+def test_the_rules_leave_everyday_journal_entries_alone():
+    """Every flag replaces activity suggestions with crisis resources: ordinary entries must not trip the rules."""
+    rates = everyday_flag_rates(model=None, emotion_split=None)
+    assert list(rates) == ["journal_entries"] and rates["journal_entries"]["n"] >= 80
+    assert rates["journal_entries"]["flagged"] == 0
+
+
+def test_screen_eval_prints_recall_and_precision_per_split():
+    result = CliRunner().invoke(app, ["screen-eval", "--no-everyday"])
+    assert result.exit_code == 0, result.output
+    measured = evaluate_crisis_screen()
+    lines = result.output.splitlines()
+    assert lines[0] == "crisis screen: rules only"
+    for split, scores in {**measured["splits"], "all": measured}.items():
+        row = next(line.split() for line in lines if line.split()[0] == split)
+        assert row[1:] == [str(scores["n"]), str(scores["positives"]), f"{scores['recall']:.3f}",
+                           f"{scores['precision']:.3f}"]
+    missing = CliRunner().invoke(app, ["screen-eval", "--no-everyday", "--model", "/no/such/model"])
+    assert missing.exit_code == 2 and "python -m finetune.crisis" in missing.output
