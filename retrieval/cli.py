@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from llm.embeddings import EmbeddingModelError
 from llm.crisis_model import CrisisModelError
+from llm.embeddings import EmbeddingModelError
 from retrieval.documents import KnowledgeBaseError, load_knowledge_base
 from retrieval.settings import load_settings
 from retrieval.store import KnowledgeStore, StoreError

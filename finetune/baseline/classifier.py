@@ -9,8 +9,8 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from llm.classifier import ClassifierError
 from llm.labels import EMOTIONS
-from llm.registry import download_artifacts
 from llm.prediction import ModelInfo, Prediction
+from llm.registry import download_artifacts
 from llm.text import normalize_text
 
 WEIGHTS = "model.safetensors"

@@ -27,8 +27,8 @@ def precision_recall_curve(scores: list[float], labels: list[bool]) -> list[tupl
 def write_cross_validation_report(output: Path, texts: list[str], labels: list[bool],
                                   scores: dict[str, list[float]], points: dict[str, dict[str, float]],
                                   chosen: str) -> None:
-    """Write the out-of-fold scores of every scoring mode (JSONL) and their precision/recall curves, with the
-    operating point of each mode marked and the chosen mode drawn bold."""
+    """Write the out-of-fold scores of every scoring mode (JSONL) and their precision/recall curves (the model
+    alone), with the screen's operating point (rules or model) of each mode marked and the chosen mode bold."""
     with (output / SCORES_FILE).open("w", encoding="utf-8") as handle:
         for row, (text, label) in enumerate(zip(texts, labels, strict=True)):
             row_scores = {mode: round(mode_scores[row], 5) for mode, mode_scores in scores.items()}
@@ -38,10 +38,11 @@ def write_cross_validation_report(output: Path, texts: list[str], labels: list[b
         curve = precision_recall_curve(mode_scores, labels)
         point = points[mode]
         ax.plot([r for _t, r, _p in curve], [p for _t, _r, p in curve], color=color,
-                linewidth=2.2 if mode == chosen else 1.0, label=f"{mode}{' (chosen)' if mode == chosen else ''}")
+                linewidth=2.2 if mode == chosen else 1.0,
+                label=f"{mode}{' (chosen)' if mode == chosen else ''}: model alone")
         ax.scatter([point["recall"]], [point["precision"]], color=color, zorder=3,
-                   label=f"threshold {point['threshold']:.3f}: recall {point['recall']:.3f}, "
-                         f"precision {point['precision']:.3f}")
+                   label=f"screen (rules or model) at threshold {point['threshold']:.4f}: "
+                         f"recall {point['recall']:.3f}, precision {point['precision']:.3f}")
     ax.set_xlabel("recall (out of fold)")
     ax.set_ylabel("precision (out of fold)")
     ax.set_xlim(0, 1.02)

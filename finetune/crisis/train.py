@@ -183,17 +183,20 @@ def _name_the_base_model(output: Path, encoder: str) -> None:
 def model_card(metadata: dict) -> str:
     """A short model card: what it is, the data, the cross-validated operating point, how to rebuild it."""
     cv, data = metadata["cross_validation"], metadata["data"]
+    how = {"sentences": "the highest score over the entry and each of its sentences",
+           "windows": "the highest score over overlapping windows of the entry as written"}[metadata["scoring"]]
     return (f"# Crisis-screen model ({metadata['encoder']} + LoRA)\n\n"
-            "Scores self-harm and suicide risk in a journal entry (label 1 = risk); the highest score over the "
-            "entry and its sentences is compared with the threshold. It runs beside the rules of "
-            "`llm/safety.py`; either one flags an entry. A screen, not a diagnosis.\n\n"
+            f"Scores self-harm and suicide risk in a journal entry (label 1 = risk): {how} is compared with the "
+            "threshold. It runs beside the rules of `llm/safety.py`; either one flags an entry. A screen, not a "
+            "diagnosis.\n\n"
             f"- data: {data['n']} labelled texts ({data['risk']} risk) from {', '.join(data['files'])}"
             f" (splits {data['splits']}), {data['ordinary']} of them everyday texts from the emotion dataset's "
             "train split\n"
-            f"- scoring: {metadata['scoring']} (see `llm/crisis_model.py`)\n"
+            f"- scoring: {metadata['scoring']} (see `llm/crisis_model.py`), chosen by out-of-fold precision\n"
             f"- threshold: {metadata['threshold']:.4f}, chosen by {metadata['recipe']['training']['folds']}-fold "
-            f"cross-validation for out-of-fold recall >= {metadata['recipe']['training']['target_recall']}\n"
-            f"- out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}, "
+            "cross-validation: the highest at which the screen (rules or model) reaches out-of-fold recall >= "
+            f"{metadata['recipe']['training']['target_recall']}\n"
+            f"- the screen out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}, "
             f"everyday texts flagged {cv['ordinary_flag_rate']:.3f}\n"
             f"- version: {metadata['version']}\n\n"
             "Rebuild: `python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml "

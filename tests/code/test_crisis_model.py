@@ -9,7 +9,13 @@ import torch
 from finetune.config import ConfigError, load_recipe
 from finetune.crisis.config import CrisisConfig
 from finetune.crisis.report import PLOT_FILE, SCORES_FILE, precision_recall_curve
-from finetune.crisis.train import best_scoring, choose_threshold, length_grouped_batches, load_rows, train_crisis_model
+from finetune.crisis.train import (
+    best_scoring,
+    choose_threshold,
+    length_grouped_batches,
+    load_rows,
+    train_crisis_model,
+)
 from llm.crisis_model import SCORING_MODES, CrisisModel, CrisisModelError, scoring_units, split_sentences
 from llm.safety import screen
 from tests.tiny_models import fixture_data_path, tiny_bert_dir
@@ -58,9 +64,10 @@ def test_training_writes_a_loadable_model_with_its_threshold(trained):
     assert min(risk) > max(safe), (risk, safe)  # the final model separates its training set
 
 
-def test_a_risk_sentence_counts_whatever_surrounds_it(trained):
+def test_in_sentences_mode_a_risk_sentence_counts_whatever_surrounds_it(trained):
     config, _metadata = trained
     model = CrisisModel.load(config.output_dir)
+    model.scoring = "sentences"
     alone = model.risk(["i want to die tonight."])[0]
     embedded = model.risk(["my cat is so funny. i want to die tonight. lunch with my sister was lovely."])[0]
     assert embedded >= alone - 1e-6  # the highest sentence score is kept: context and denials cannot lower it

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 from retrieval.cli import app
 from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_rates, read_jsonl
 
-BLIND_SPLITS = ("heldout3", "heldout4")  # written by writers who never saw the rules or the model's data
+BLIND_SPLITS = ("heldout3", "heldout4", "heldout5")  # written by writers who never saw the rules or the model's data
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -16,11 +16,11 @@ def test_crisis_set_is_large_balanced_and_well_formed():
     assert {"explicit", "indirect", "hyperbole", "lyrics", "film", "past_recovered"} <= kinds
     positives = sum(row["crisis"] for row in rows)
     assert 0.3 <= positives / len(rows) <= 0.7
-    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", "heldout3", "heldout4"}
+    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"}
 
 
 def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
-    """The default screen (rules only). On the blind `heldout3` and `heldout4` they miss the recall target
+    """The default screen (rules only). On the blind splits they miss the recall target
     (docs/retrieval.md)."""
     result = evaluate_crisis_screen()
     assert set(result["components"]) == {"rules"}
