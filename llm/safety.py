@@ -13,9 +13,9 @@ A later denial ("just kidding", "I'm fine") never clears an entry: exemptions on
 the match (and, for past statements, at signs of recovery), never at what follows.
 
 Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``:
-LoRA-tuned MiniLM, the highest score over the entry and its sentences) can run beside them, and then either one
-flags the entry. It is off by default: it finds far more risk on unseen text but also flags about a third of
-ordinary journal entries (measured in docs/retrieval.md).
+LoRA-tuned MiniLM) can run beside them, and then either one flags the entry. It is off by default: it finds
+far more risk on unseen text but also flags about one ordinary journal entry in eight (measured in
+docs/retrieval.md).
 """
 
 import re
