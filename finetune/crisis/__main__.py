@@ -14,7 +14,7 @@ def train(config: CrisisConfig) -> str:
 
     metadata = train_crisis_model(config)
     cv = metadata["cross_validation"]
-    return (f"done: {metadata['scoring']} scoring, threshold {metadata['threshold']:.3f} (out-of-fold recall "
+    return (f"done: {metadata['scoring']} scoring, threshold {metadata['threshold']:.4f} (out-of-fold recall "
             f"{cv['recall']:.3f}, precision {cv['precision']:.3f} on {cv['n']} texts, everyday texts flagged "
             f"{cv['ordinary_flag_rate']:.3f}); model in {config.output_dir}")
 

@@ -162,7 +162,7 @@ def operating_points(scores: dict[str, list[float]], labels: list[bool], ordinar
     for mode, mode_scores in scores.items():
         threshold = choose_threshold(mode_scores, labels, target_recall, caught)
         points[mode] = {"threshold": threshold, **recall_precision(mode_scores, labels, threshold, ordinary, caught)}
-        log.info("%s scoring: threshold %.3f, out-of-fold recall %.3f precision %.3f, everyday texts flagged "
+        log.info("%s scoring: threshold %.4f, out-of-fold recall %.3f precision %.3f, everyday texts flagged "
                  "%.3f", mode, threshold, points[mode]["recall"], points[mode]["precision"],
                  points[mode]["ordinary_flag_rate"])
     return points
