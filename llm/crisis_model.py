@@ -16,7 +16,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from peft import PeftModel
@@ -28,7 +28,7 @@ SHIPPED_CRISIS_MODEL = Path(__file__).resolve().parent / "safety_data" / "crisis
 METADATA_FILE = "crisis_model.json"
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 Scoring = Literal["sentences", "windows"]
-SCORING_MODES: tuple[Scoring, ...] = ("sentences", "windows")
+SCORING_MODES: tuple[Scoring, ...] = get_args(Scoring)
 
 
 class CrisisModelError(ValueError):
