@@ -11,7 +11,7 @@ from llm.crisis_model import Scoring
 class CrisisDataSettings(_Strict):
     files: list[str] = Field(default=["llm/safety_data/crisis_train.jsonl", "llm/safety_data/crisis_train2.jsonl",
                                       "llm/safety_data/crisis_train3.jsonl", "llm/safety_data/crisis_train4.jsonl",
-                                      "evals/datasets/crisis_screen.jsonl"],
+                                      "llm/safety_data/crisis_train5.jsonl", "evals/datasets/crisis_screen.jsonl"],
                              description="labelled JSONL files (text, crisis)")
     splits: list[str] | None = Field(default=["dev", "heldout", "heldout2"],
                                      description="rows whose `split` is listed (rows without one always count); "
@@ -20,6 +20,9 @@ class CrisisDataSettings(_Strict):
                                     description="ordinary texts from the emotion dataset's train split added as "
                                                 "non-risk rows (any the rules flag are skipped)")
     ordinary_source: str = Field(default="dair-ai/emotion", description="hub id or local dir; EMOAI_DATA_DIR wins")
+    overlap_words: int = Field(default=6, ge=0,
+                               description="leak guard: a training row sharing a run of this many words with a "
+                                           "held-out row (a split left out above) is dropped; 0 turns it off")
 
 
 class EncoderLora(LoraSettings):

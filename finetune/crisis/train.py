@@ -9,6 +9,7 @@ numbers of every scoring mode in ``crisis_model.json``.
 import json
 import logging
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,27 @@ def ordinary_rows(settings: CrisisDataSettings, seed: int) -> list[dict]:
     return rows
 
 
+def word_runs(text: str, length: int) -> set[str]:
+    """Every run of ``length`` consecutive words in ``text`` (lowercased)."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return {" ".join(words[i:i + length]) for i in range(len(words) - length + 1)}
+
+
+def drop_overlapping(rows: list[dict], held_out: list[dict], length: int) -> list[dict]:
+    """``rows`` without those sharing a ``length``-word run with a held-out row, so no test text is trained on."""
+    if length == 0 or not held_out:
+        return rows
+    held_out_runs = set().union(*(word_runs(row["text"], length) for row in held_out))
+    kept = [row for row in rows if not word_runs(row["text"], length) & held_out_runs]
+    log.info("leak guard: %d training rows share a %d-word run with a held-out row and are dropped",
+             len(rows) - len(kept), length)
+    return kept
+
+
 def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
-    """The labelled rows of the configured files (restricted to the configured splits), plus ordinary texts."""
-    rows = []
+    """The labelled rows of the configured files (restricted to the configured splits, minus any row that
+    overlaps a held-out one), plus ordinary texts."""
+    rows, held_out = [], []
     for name in settings.files:
         path = Path(name)
         if not path.is_file():
@@ -61,7 +80,9 @@ def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
                 raise ValueError(f"{path}:{number}: needs a string 'text' and a boolean 'crisis'")
             if settings.splits is None or row.get("split") is None or row["split"] in settings.splits:
                 rows.append(row)
-    rows += ordinary_rows(settings, seed)
+            else:
+                held_out.append(row)
+    rows = drop_overlapping(rows, held_out, settings.overlap_words) + ordinary_rows(settings, seed)
     labels = {row["crisis"] for row in rows}
     if labels != {True, False}:
         raise ValueError(f"crisis training data needs both labels, found {sorted(labels)}")

@@ -127,6 +127,23 @@ def test_length_grouped_batches_cover_every_row_once():
     assert all(1 <= len(batch) <= 3 for batch in batches)
 
 
+def test_training_rows_that_overlap_a_held_out_row_are_dropped(tmp_path):
+    data = tmp_path / "rows.jsonl"
+    rows = [{"text": "I keep thinking everyone would be better off without me here", "crisis": True},
+            {"text": "My team would be better off without my bad jokes", "crisis": False},
+            {"text": "A sunny walk by the river with my dog", "crisis": False},
+            {"text": "I started cutting again tonight", "crisis": True},
+            {"text": "Honestly everyone would be better off without me around", "crisis": True, "split": "blind"},
+            {"text": "The walk by the river was cold today", "crisis": False, "split": "dev"}]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]", "data.ordinary_negatives=0",
+                                              "data.splits=[dev]"])
+    kept = [row["text"] for row in load_rows(config.data)]
+    assert kept == [rows[i]["text"] for i in (1, 2, 3, 5)]  # row 0 shares 6 words with the blind row
+    config.data.overlap_words = 0
+    assert len(load_rows(config.data)) == 5
+
+
 def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
     data = tmp_path / "rows.jsonl"
     data.write_text('{"text": "hi", "crisis": "yes"}\n')
