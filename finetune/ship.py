@@ -2,6 +2,9 @@
 
 `python -m finetune.ship --adapter outputs/smollm2-135m-lora/best --to llm/adapters/smollm2-135m-emotion
  --recipe configs/finetune/smollm2-135m-lora.yaml [--metrics reports/<run>/metrics.json --model-name llm-lora]`
+
+``--metrics`` may be given once per eval report (validation, test). An adapter made by
+`python -m finetune.soup` gets a card that names the adapters it averages.
 """
 
 import argparse
@@ -27,19 +30,17 @@ built by `llm/prompt.py` from text normalised by `llm/text.py`.
 - **Data**: {dataset}, train split ({train_rows} rows); validation split for model selection
 - **Recipe**: `{recipe}`
 - **Command**: {command}
-- **Training**: {steps} optimizer steps; best validation step {best_step}
+- **Training**: {training}
 - **Weights**: LoRA r={r}, alpha={alpha}, modules {modules}; stored in bfloat16
 - **Version** (content hash): see `GET /v1/model` or `emoai classify`'s `model` field
 
-## Validation during training (first {eval_rows} validation texts)
+## Validation during training
 
-| step | accuracy | macro-F1 |
-| ---: | ---: | ---: |
 {history}
 
-## Test split
+## Measured by the eval harness
 
-{test_metrics}
+{measured}
 
 ## Limits
 
@@ -49,7 +50,7 @@ the dataset is for educational and research purposes. This adapter is not a diag
 """
 
 
-def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_name: str,
+def ship(adapter: Path, target: Path, recipe: str, metrics: list[Path], model_name: str,
          command: str | None = None) -> None:
     """Write a bf16 copy of ``adapter`` with a portable config and a model card into ``target``.
 
@@ -66,26 +67,46 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: Path | None, model_n
     staging.mkdir(parents=True)
     save_file(tensors, str(staging / "adapter_model.safetensors"))
     (staging / "adapter_config.json").write_text(json.dumps(config, indent=2))
-    history = "\n".join(f"| {h['step']} | {h['accuracy']:.4f} | {h['macro_f1']:.4f} |"
-                        for h in summary.get("history", [])) or "| - | - | - |"
+    soup_path = adapter / "soup.json"
+    soup = json.loads(soup_path.read_text()) if soup_path.is_file() else None
+    if soup is not None:
+        shutil.copy(soup_path, staging / "soup.json")
     command = command or f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`"
     (staging / "README.md").write_text(CARD.format(
         base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe, command=command,
-        steps=summary.get("step", "?"), best_step=summary.get("best_step", "?"), r=config["r"],
-        alpha=config["lora_alpha"], modules=", ".join(config["target_modules"]), eval_rows=1000, history=history,
-        test_metrics=_test_metrics(metrics, model_name)))
+        training=_training(summary, soup), r=config["r"], alpha=config["lora_alpha"],
+        modules=", ".join(config["target_modules"]), history=_history(summary, soup),
+        measured=_measured(metrics, model_name)))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
 
 
-def _test_metrics(metrics: Path | None, model_name: str) -> str:
-    if metrics is None:
+def _training(summary: dict, soup: dict | None) -> str:
+    if soup is not None:
+        parts = ", ".join(f"`{part['version']}`" for part in soup["averaged"])
+        return (f"none of its own: the mean of the weight updates of {len(soup['averaged'])} trained adapters "
+                f"(versions {parts}), made exactly by `python -m finetune.soup` (its rank is the sum of theirs)")
+    return f"{summary.get('step', '?')} optimizer steps; best validation step {summary.get('best_step', '?')}"
+
+
+def _history(summary: dict, soup: dict | None) -> str:
+    if soup is not None:
+        return "Not trained itself: see how the averaged adapters were trained (Command above)."
+    rows = "\n".join(f"| {h['step']} | {h['accuracy']:.4f} | {h['macro_f1']:.4f} |" for h in summary.get("history", []))
+    return "| step | accuracy | macro-F1 |\n| ---: | ---: | ---: |\n" + (rows or "| - | - | - |")
+
+
+def _measured(metrics: list[Path], model_name: str) -> str:
+    if not metrics:
         return "Not measured yet for this version: run `python -m evals --models llm-lora --split test`."
-    data = json.loads(metrics.read_text())
-    m = data["models"][model_name]
-    return (f"Measured by `python -m evals` on {data['dataset']['name']} {data['dataset']['split']} "
-            f"({data['dataset']['n']} texts): accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, "
-            f"weighted-F1 {m['weighted_f1']:.4f}, ECE {m['ece']:.4f}.")
+    lines = []
+    for path in metrics:
+        data = json.loads(path.read_text())
+        m = data["models"][model_name]
+        lines.append(f"- {HUB_DATASET} {data['dataset']['split']} split ({data['dataset']['n']} texts): "
+                     f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, weighted-F1 "
+                     f"{m['weighted_f1']:.4f}, ECE {m['ece']:.4f} (`python -m evals`, {path.parent.name})")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adapter", type=Path, required=True)
     parser.add_argument("--to", type=Path, required=True)
     parser.add_argument("--recipe", default="configs/finetune/smollm2-135m-lora.yaml")
-    parser.add_argument("--metrics", type=Path)
+    parser.add_argument("--metrics", type=Path, action="append", default=[],
+                        help="an eval report's metrics.json; give it once per split")
     parser.add_argument("--model-name", default="llm-lora")
     parser.add_argument("--command", help="how the adapter was trained, as markdown (default: the recipe's launch)")
     args = parser.parse_args(argv)

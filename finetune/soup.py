@@ -1,0 +1,94 @@
+"""Average the weight updates of several LoRA adapters of one base model (a "model soup" of fine-tunes).
+
+`python -m finetune.soup --adapters outputs/shipped-r1 outputs/shipped-r4 --to outputs/soup-r1-r4`
+
+The average is exact, not a merge of factors: each adapter's update is ``scaling * B @ A``, and stacking
+the factors (``A`` by rows, ``B`` by columns, each ``B`` scaled by its adapter's share) gives one adapter
+whose update is the mean of theirs. Its rank is the sum of their ranks; nothing else about serving
+changes. Run `python -m finetune.ship` on the result for the model card, as for any trained adapter.
+"""
+
+import argparse
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from llm.loading import adapter_version
+
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+ADAPTER_CONFIG = "adapter_config.json"
+
+
+class SoupError(ValueError):
+    """The adapters cannot be averaged; the message says why."""
+
+
+def lora_scaling(config: dict) -> float:
+    """The factor PEFT multiplies ``B @ A`` by: alpha / r, or alpha / sqrt(r) with rsLoRA."""
+    return config["lora_alpha"] / (math.sqrt(config["r"]) if config.get("use_rslora") else config["r"])
+
+
+def _read(adapter: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    if not (adapter / ADAPTER_CONFIG).is_file() or not (adapter / ADAPTER_WEIGHTS).is_file():
+        raise SoupError(f"{adapter} is not a LoRA adapter directory (needs {ADAPTER_CONFIG} and {ADAPTER_WEIGHTS})")
+    config = json.loads((adapter / ADAPTER_CONFIG).read_text())
+    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("modules_to_save"):
+        raise SoupError(f"{adapter}: only plain LoRA adapters (no DoRA, no modules_to_save) can be averaged")
+    if config.get("rank_pattern") or config.get("alpha_pattern"):
+        raise SoupError(f"{adapter}: per-module ranks or alphas are not supported")
+    return config, load_file(str(adapter / ADAPTER_WEIGHTS))
+
+
+def average_adapters(adapters: list[Path], target: Path) -> Path:
+    """Write into ``target`` one LoRA adapter whose weight update is the mean of the ``adapters``' updates."""
+    if len(adapters) < 2:
+        raise SoupError("give at least two adapters to average")
+    configs, weights = zip(*(_read(adapter) for adapter in adapters), strict=True)
+    for name in ("base_model_name_or_path", "task_type"):
+        if len({config.get(name) for config in configs}) != 1:
+            raise SoupError(f"the adapters differ in {name}: {[config.get(name) for config in configs]}")
+    if len({frozenset(tensors) for tensors in weights}) != 1:
+        raise SoupError("the adapters adapt different modules: train them with the same target_modules")
+    share = 1.0 / len(adapters)
+    averaged = {}
+    for key in weights[0]:
+        if ".lora_A." in key:
+            averaged[key] = torch.cat([tensors[key].float() for tensors in weights], dim=0)
+        elif ".lora_B." in key:
+            averaged[key] = torch.cat([tensors[key].float() * lora_scaling(config) * share
+                                       for config, tensors in zip(configs, weights, strict=True)], dim=1)
+        else:
+            raise SoupError(f"unexpected tensor {key}: only lora_A/lora_B weights can be averaged")
+    rank = sum(config["r"] for config in configs)
+    config = {**configs[0], "r": rank, "lora_alpha": rank, "use_rslora": False}  # scaling 1: B carries it
+    dtype = weights[0][next(iter(weights[0]))].dtype
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    save_file({key: value.to(dtype).contiguous() for key, value in averaged.items()}, str(target / ADAPTER_WEIGHTS))
+    (target / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2))
+    parts = [{"path": str(adapter), "version": adapter_version(adapter)} for adapter in adapters]
+    (target / "soup.json").write_text(json.dumps({"averaged": parts}, indent=1))
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m finetune.soup", description=__doc__.splitlines()[0])
+    parser.add_argument("--adapters", type=Path, nargs="+", required=True)
+    parser.add_argument("--to", type=Path, required=True)
+    args = parser.parse_args(argv)
+    try:
+        average_adapters(args.adapters, args.to)
+    except SoupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"averaged {len(args.adapters)} adapters -> {args.to}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""`python -m finetune.soup`: the averaged adapter's weight update is exactly the mean of the adapters' updates."""
+
+import json
+
+import torch
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
+
+from finetune.ship import main as ship_main
+from finetune.soup import main
+from llm.loading import adapter_version
+from tests.eval_fixtures import tiny_lora_adapter
+
+
+def _merged_weights(base_dir, adapter=None) -> dict[str, torch.Tensor]:
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    if adapter is not None:
+        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+def test_the_soup_update_is_the_mean_of_the_updates(tiny_model_dir, tmp_path):
+    first = tiny_lora_adapter(tiny_model_dir, tmp_path / "first", seed=0)
+    second = tiny_lora_adapter(tiny_model_dir, tmp_path / "second", seed=1, scale=2.0)
+    soup = tmp_path / "soup"
+
+    assert main(["--adapters", str(first), str(second), "--to", str(soup)]) == 0
+
+    base = _merged_weights(tiny_model_dir)
+    one, two, mean = (_merged_weights(tiny_model_dir, path) for path in (first, second, soup))
+    changed = [name for name in base if not torch.equal(one[name], base[name])]
+    assert any("q_proj" in name for name in changed) and any("down_proj" in name for name in changed)
+    for name in base:
+        expected = base[name] + ((one[name] - base[name]) + (two[name] - base[name])) / 2
+        torch.testing.assert_close(mean[name], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_averaging_needs_two_real_adapters(tiny_model_dir, tmp_path, capsys):
+    first = tiny_lora_adapter(tiny_model_dir, tmp_path / "first", seed=0)
+    assert main(["--adapters", str(first), "--to", str(tmp_path / "out")]) == 2
+    assert "at least two adapters" in capsys.readouterr().err
+    assert main(["--adapters", str(first), str(tmp_path), "--to", str(tmp_path / "out")]) == 2
+    assert "is not a LoRA adapter directory" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_shipped_soup_names_what_it_averages_and_what_was_measured(tiny_model_dir, tmp_path):
+    parts = [tiny_lora_adapter(tiny_model_dir, tmp_path / name, seed=seed) for seed, name in enumerate(("a", "b"))]
+    assert main(["--adapters", *map(str, parts), "--to", str(tmp_path / "soup")]) == 0
+    metrics = []
+    for split, accuracy in (("validation", 0.75), ("test", 0.5)):
+        path = tmp_path / f"report-{split}" / "metrics.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps({"dataset": {"split": split, "n": 4}, "models": {"llm-lora": {
+            "accuracy": accuracy, "macro_f1": 0.25, "weighted_f1": 0.5, "ece": 0.125}}}))
+        metrics += ["--metrics", str(path)]
+
+    assert ship_main(["--adapter", str(tmp_path / "soup"), "--to", str(tmp_path / "shipped"), *metrics]) == 0
+
+    card = (tmp_path / "shipped" / "README.md").read_text()
+    assert all(adapter_version(part) in card for part in parts)
+    assert "Not trained itself" in card
+    assert "validation split (4 texts): accuracy 0.7500" in card and "test split (4 texts): accuracy 0.5000" in card
+    assert json.loads((tmp_path / "shipped" / "soup.json").read_text())["averaged"][1]["path"] == str(parts[1])
