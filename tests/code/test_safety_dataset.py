@@ -5,7 +5,8 @@ from typer.testing import CliRunner
 from retrieval.cli import app
 from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_rates, read_jsonl
 
-BLIND_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6")  # written by writers who never saw the rules or the model's data
+# written by writers who never saw the rules or the model's data
+BLIND_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -16,7 +17,7 @@ def test_crisis_set_is_large_balanced_and_well_formed():
     assert {"explicit", "indirect", "hyperbole", "lyrics", "film", "past_recovered"} <= kinds
     positives = sum(row["crisis"] for row in rows)
     assert 0.3 <= positives / len(rows) <= 0.7
-    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"}
+    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", *BLIND_SPLITS}
 
 
 def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
