@@ -37,8 +37,10 @@ def _read(adapter: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     if not (adapter / ADAPTER_CONFIG).is_file() or not (adapter / ADAPTER_WEIGHTS).is_file():
         raise SoupError(f"{adapter} is not a LoRA adapter directory (needs {ADAPTER_CONFIG} and {ADAPTER_WEIGHTS})")
     config = json.loads((adapter / ADAPTER_CONFIG).read_text())
-    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("modules_to_save"):
-        raise SoupError(f"{adapter}: only plain LoRA adapters (no DoRA, no modules_to_save) can be averaged")
+    if (config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("modules_to_save")
+            or config.get("lora_bias")):
+        raise SoupError(f"{adapter}: only plain LoRA adapters (no DoRA, LoRA bias or modules_to_save) can be "
+                        "averaged")
     if config.get("rank_pattern") or config.get("alpha_pattern"):
         raise SoupError(f"{adapter}: per-module ranks or alphas are not supported")
     return config, load_file(str(adapter / ADAPTER_WEIGHTS))
