@@ -21,6 +21,7 @@ from typing import Literal, get_args
 import torch
 from peft import PeftModel
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 from llm.sources import resolve_encoder_source
 
@@ -73,7 +74,12 @@ class CrisisModel:
         metadata = json.loads(metadata_path.read_text())
         source = resolve_encoder_source(metadata["encoder"])
         tokenizer = AutoTokenizer.from_pretrained(source)
-        base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # the base has no head: the adapter brings it, so the warning misleads
+        try:
+            base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
+        finally:
+            hf_logging.set_verbosity(verbosity)
         model = PeftModel.from_pretrained(base, str(path))
         return cls(model, tokenizer, float(metadata["threshold"]), int(metadata.get("max_length", 128)),
                    str(metadata.get("version", "unversioned")), metadata.get("scoring", "sentences"))
