@@ -56,14 +56,14 @@ def average_adapters(adapters: list[Path], target: Path) -> Path:
             raise SoupError(f"the adapters differ in {name}: {[config.get(name) for config in configs]}")
     if len({frozenset(tensors) for tensors in weights}) != 1:
         raise SoupError("the adapters adapt different modules: train them with the same target_modules")
-    share = 1.0 / len(adapters)
+    factors = [lora_scaling(config) / len(adapters) for config in configs]  # each B carries its share
     averaged = {}
     for key in weights[0]:
         if ".lora_A." in key:
             averaged[key] = torch.cat([tensors[key].float() for tensors in weights], dim=0)
         elif ".lora_B." in key:
-            averaged[key] = torch.cat([tensors[key].float() * lora_scaling(config) * share
-                                       for config, tensors in zip(configs, weights, strict=True)], dim=1)
+            averaged[key] = torch.cat([tensors[key].float() * factor
+                                       for factor, tensors in zip(factors, weights, strict=True)], dim=1)
         else:
             raise SoupError(f"unexpected tensor {key}: only lora_A/lora_B weights can be averaged")
     rank = sum(config["r"] for config in configs)
