@@ -10,6 +10,9 @@ Two ways to score an entry, chosen at training time and stored with the adapter:
 
 Every text longer than ``max_length`` tokens is read in overlapping windows, so no part of an entry goes
 unread. The threshold was chosen by cross-validation (`python -m finetune.crisis`) for the stored mode.
+
+The model also records how the rules of ``llm/safety.py`` combine with it (``rules``): ``beside`` (either one
+flags an entry) or ``fallback`` (the model alone decides; the rules screen only when no model is loaded).
 """
 
 import json
@@ -30,6 +33,8 @@ METADATA_FILE = "crisis_model.json"
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 Scoring = Literal["sentences", "windows"]
 SCORING_MODES: tuple[Scoring, ...] = get_args(Scoring)
+Rules = Literal["beside", "fallback"]
+RULES_MODES: tuple[Rules, ...] = get_args(Rules)
 
 
 class CrisisModelError(ValueError):
@@ -53,10 +58,13 @@ class CrisisModel:
     """A sequence classifier (label 1 = risk) with the decision threshold it was validated at."""
 
     def __init__(self, model: torch.nn.Module, tokenizer, threshold: float, max_length: int = 128,
-                 version: str = "unversioned", scoring: Scoring = "sentences") -> None:
+                 version: str = "unversioned", scoring: Scoring = "sentences", rules: Rules = "beside") -> None:
         if scoring not in SCORING_MODES:
             raise CrisisModelError(f"unknown scoring {scoring!r}: use one of {', '.join(SCORING_MODES)}")
+        if rules not in RULES_MODES:
+            raise CrisisModelError(f"unknown rules mode {rules!r}: use one of {', '.join(RULES_MODES)}")
         self.scoring = scoring
+        self.rules = rules
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.threshold = threshold
@@ -82,7 +90,8 @@ class CrisisModel:
             hf_logging.set_verbosity(verbosity)
         model = PeftModel.from_pretrained(base, str(path))
         return cls(model, tokenizer, float(metadata["threshold"]), int(metadata.get("max_length", 128)),
-                   str(metadata.get("version", "unversioned")), metadata.get("scoring", "sentences"))
+                   str(metadata.get("version", "unversioned")), metadata.get("scoring", "sentences"),
+                   metadata.get("rules", "beside"))
 
     @torch.inference_mode()
     def unit_probabilities(self, units: list[str], batch_size: int = 32) -> list[float]:

@@ -273,13 +273,24 @@ def screening_model(spec: str | None) -> CrisisModel | None:
     return load_crisis_model(str(SHIPPED_CRISIS_MODEL if spec == "shipped" else Path(spec).expanduser()))
 
 
+def describe_screen(model: str | None = None) -> str:
+    """What screens an entry with ``model`` (see ``screening_model``): the rules, the model, or both."""
+    classifier = screening_model(model)
+    if classifier is None:
+        return "rules only"
+    if classifier.rules == "fallback":
+        return f"model {model} alone (version {classifier.version}; the rules are its fallback)"
+    return f"rules + model {model} (version {classifier.version})"
+
+
 def screen(text: str, locale: str = "default", model: str | None = None) -> SafetyResult:
     """Screen one text for self-harm or suicide risk; on a hit, attach the locale's crisis resources.
 
-    ``model`` names the learned model that runs beside the rules (see ``screening_model``).
+    ``model`` names the learned model (see ``screening_model``); it runs beside the rules, or alone when it was
+    trained to replace them (its ``rules`` mode is ``fallback``).
     """
-    matched = matched_rules(text)
     classifier = screening_model(model)
+    matched = [] if classifier is not None and classifier.rules == "fallback" else matched_rules(text)
     risk = None
     if classifier is not None:
         risk = classifier.risk([text])[0]

@@ -70,13 +70,13 @@ def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g.
 
 
 @app.command("screen-eval")
-def screen_eval(model: Annotated[Optional[str], typer.Option("--model", help="learned crisis model beside the "
-                                                             "rules: 'shipped' or a directory (default: "
-                                                             "rules only)")] = None,
+def screen_eval(model: Annotated[Optional[str], typer.Option("--model", help="learned crisis model: 'shipped' "
+                                                             "or a directory (default: rules only)")] = None,
                 everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on "
                                                        "everyday texts (journal entries, emotion test split)")] = True
                 ) -> None:
     """Recall and precision of the crisis screen per split of the labelled set, and its everyday flag rate."""
+    from llm.safety import describe_screen
     from retrieval.quality import evaluate_crisis_screen, everyday_flag_rates
 
     try:
@@ -84,7 +84,7 @@ def screen_eval(model: Annotated[Optional[str], typer.Option("--model", help="le
         rates = everyday_flag_rates(model) if everyday else {}
     except _ERRORS as err:
         _fail(err)
-    typer.echo(f"crisis screen: {'rules + ' + model if model else 'rules only'}")
+    typer.echo(f"crisis screen: {describe_screen(model)}")
     typer.echo(f"{'split':<10} {'n':>5} {'risk':>5} {'recall':>7} {'precision':>9}")
     for split, scores in {**result.get("splits", {}), "all": result}.items():
         typer.echo(f"{split:<10} {scores['n']:>5} {scores['positives']:>5} {scores['recall']:>7.3f} "

@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from finetune.data import DatasetError, load_split
-from llm.safety import screen
+from llm.safety import matched_rules, screen
 from retrieval.store import KnowledgeStore
 
 DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
@@ -82,13 +82,14 @@ def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEV
 def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = None) -> dict:
     """Recall and precision of ``llm.safety.screen`` on the labelled crisis set, with the errors listed.
 
-    Besides the screen as a whole, ``components`` measures the rules and the learned model on their own.
+    Besides the screen as a whole, ``components`` measures the rules and the learned model on their own (the
+    rules are measured even when the model decides alone).
     """
     rows = read_jsonl(path, ("text", "crisis"))
     for row in rows:
-        matched = screen(row["text"], model=model).matched
-        row["_flags"] = {"screen": bool(matched), "rules": any(m != "classifier" for m in matched),
-                         "classifier": "classifier" in matched}
+        result = screen(row["text"], model=model)
+        row["_flags"] = {"screen": result.crisis, "rules": bool(matched_rules(row["text"])),
+                         "classifier": "classifier" in result.matched}
 
     def counts(subset: list[dict], part: str) -> dict:
         tp = sum(1 for r in subset if r["_flags"][part] and r["crisis"])

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from finetune.config import LoraSettings, TrackingSettings, _Strict
-from llm.crisis_model import Scoring
+from llm.crisis_model import Rules, Scoring
 
 
 class CrisisDataSettings(_Strict):
@@ -13,7 +13,8 @@ class CrisisDataSettings(_Strict):
                                       "llm/safety_data/crisis_train3.jsonl", "llm/safety_data/crisis_train4.jsonl",
                                       "llm/safety_data/crisis_train5.jsonl", "evals/datasets/crisis_screen.jsonl"],
                              description="labelled JSONL files (text, crisis)")
-    splits: list[str] | None = Field(default=["dev", "heldout", "heldout2"],
+    splits: list[str] | None = Field(default=["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
+                                              "heldout6", "heldout7"],
                                      description="rows whose `split` is listed (rows without one always count); "
                                                  "null takes every row. Blind test splits stay out.")
     ordinary_negatives: int = Field(default=1000, ge=0,
@@ -41,8 +42,8 @@ class CrisisTraining(_Strict):
     seed: int = 42
     folds: int = Field(default=4, ge=2, description="cross-validation folds that choose the threshold")
     target_recall: float = Field(default=0.97, gt=0, le=1,
-                                 description="the threshold is the highest one at which the screen (rules or model) "
-                                             "reaches this out-of-fold recall")
+                                 description="the threshold is the highest one at which the screen (as deployed: "
+                                             "see `rules`) reaches this out-of-fold recall")
 
 
 class CrisisConfig(_Strict):
@@ -52,6 +53,10 @@ class CrisisConfig(_Strict):
     scoring: Scoring | Literal["auto"] = Field(
         default="auto", description="how an entry is scored (llm/crisis_model.py); cross-validation reports every "
                                     "mode, and `auto` keeps the one with the best out-of-fold precision")
+    rules: Rules | Literal["auto"] = Field(
+        default="auto", description="how the rules of llm/safety.py combine with the model: `beside` (either one "
+                                    "flags an entry), `fallback` (the model alone decides; rules only without a "
+                                    "model), or `auto` (the one with the best out-of-fold precision)")
     data: CrisisDataSettings = CrisisDataSettings()
     lora: EncoderLora = EncoderLora()
     training: CrisisTraining = CrisisTraining()

@@ -1,9 +1,9 @@
 """Train the crisis-screen classifier: k-fold cross-validation chooses the threshold, then one model on all rows.
 
 Out-of-fold scores are the honest estimate of how the threshold behaves on unseen text, so the threshold is
-the highest one at which the screen as deployed (the rules, or the model) reaches the recipe's target recall
-out of fold. The final adapter, trained on every row, is saved with that threshold and the cross-validation
-numbers of every scoring mode in ``crisis_model.json``.
+the highest one at which the screen as deployed (the model with the rules beside it, or the model alone)
+reaches the recipe's target recall out of fold. The final adapter, trained on every row, is saved with that
+threshold, its screen, and the cross-validation numbers of every screen in ``crisis_model.json``.
 """
 
 import json
@@ -24,7 +24,7 @@ from finetune.crisis.report import write_cross_validation_report
 from finetune.data import load_split
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
-from llm.crisis_model import METADATA_FILE, SCORING_MODES, CrisisModel
+from llm.crisis_model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel
 from llm.loading import adapter_version
 from llm.safety import matched_rules
 from llm.sources import resolve_encoder_source
@@ -175,23 +175,35 @@ def cross_validate(config: CrisisConfig, texts: list[str], labels: list[bool]) -
     return scores
 
 
+def screen_name(scoring: str, rules: str) -> str:
+    """How the cross-validation record names a screen: its scoring mode and how the rules join the model."""
+    return f"{scoring}, rules {rules}"
+
+
 def operating_points(scores: dict[str, list[float]], labels: list[bool], ordinary: list[bool], caught: list[bool],
-                     target_recall: float) -> dict[str, dict[str, float]]:
-    """For each scoring mode: the threshold at which the screen (rules or model) reaches the target recall out
-    of fold, and what the screen does there."""
+                     target_recall: float) -> dict[str, dict]:
+    """For each screen (scoring mode x rules mode): the threshold at which it reaches the target recall out of
+    fold, and what it does there. ``caught`` marks the rows the rules flag; they count only with rules beside."""
     points = {}
-    for mode, mode_scores in scores.items():
-        threshold = choose_threshold(mode_scores, labels, target_recall, caught)
-        points[mode] = {"threshold": threshold, **recall_precision(mode_scores, labels, threshold, ordinary, caught)}
-        log.info("%s scoring: threshold %.4f, out-of-fold recall %.3f precision %.3f, everyday texts flagged "
-                 "%.3f", mode, threshold, points[mode]["recall"], points[mode]["precision"],
-                 points[mode]["ordinary_flag_rate"])
+    for scoring, mode_scores in scores.items():
+        for rules in RULES_MODES:
+            rule_hits = caught if rules == "beside" else [False] * len(labels)
+            threshold = choose_threshold(mode_scores, labels, target_recall, rule_hits)
+            name = screen_name(scoring, rules)
+            points[name] = {"scoring": scoring, "rules": rules, "threshold": threshold,
+                            **recall_precision(mode_scores, labels, threshold, ordinary, rule_hits)}
+            log.info("%s: threshold %.4f, out-of-fold recall %.3f precision %.3f, everyday texts flagged %.3f",
+                     name, threshold, points[name]["recall"], points[name]["precision"],
+                     points[name]["ordinary_flag_rate"])
     return points
 
 
-def best_scoring(points: dict[str, dict[str, float]]) -> str:
-    """The scoring mode with the highest out-of-fold precision at the target recall (then fewer everyday flags)."""
-    return max(points, key=lambda mode: (points[mode]["precision"], -points[mode]["ordinary_flag_rate"]))
+def best_screen(points: dict[str, dict], scoring: str = "auto", rules: str = "auto") -> str:
+    """Among the screens the recipe allows (``auto`` allows every mode), the one with the highest out-of-fold
+    precision at the target recall (then fewer everyday flags)."""
+    allowed = [name for name, point in points.items()
+               if scoring in ("auto", point["scoring"]) and rules in ("auto", point["rules"])]
+    return max(allowed, key=lambda name: (points[name]["precision"], -points[name]["ordinary_flag_rate"]))
 
 
 def _name_the_base_model(output: Path, encoder: str) -> None:
@@ -206,16 +218,18 @@ def model_card(metadata: dict) -> str:
     cv, data = metadata["cross_validation"], metadata["data"]
     how = {"sentences": "the highest score over the entry and each of its sentences",
            "windows": "the highest score over overlapping windows of the entry as written"}[metadata["scoring"]]
+    rules = {"beside": "It runs beside the rules of `llm/safety.py`; either one flags an entry.",
+             "fallback": "It decides alone; the rules of `llm/safety.py` screen only when no model is loaded."}
     return (f"# Crisis-screen model ({metadata['encoder']} + LoRA)\n\n"
             f"Scores self-harm and suicide risk in a journal entry (label 1 = risk): {how} is compared with the "
-            "threshold. It runs beside the rules of `llm/safety.py`; either one flags an entry. A screen, not a "
-            "diagnosis.\n\n"
+            f"threshold. {rules[metadata['rules']]} A screen, not a diagnosis.\n\n"
             f"- data: {data['n']} labelled texts ({data['risk']} risk) from {', '.join(data['files'])}"
             f" (splits {data['splits']}), {data['ordinary']} of them everyday texts from the emotion dataset's "
             "train split\n"
-            f"- scoring: {metadata['scoring']} (see `llm/crisis_model.py`), chosen by out-of-fold precision\n"
+            f"- scoring: {metadata['scoring']}, rules {metadata['rules']} (see `llm/crisis_model.py`), chosen by "
+            "out-of-fold precision\n"
             f"- threshold: {metadata['threshold']:.4f}, chosen by {metadata['recipe']['training']['folds']}-fold "
-            "cross-validation: the highest at which the screen (rules or model) reaches out-of-fold recall >= "
+            "cross-validation: the highest at which this screen reaches out-of-fold recall >= "
             f"{metadata['recipe']['training']['target_recall']}\n"
             f"- the screen out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}, "
             f"everyday texts flagged {cv['ordinary_flag_rate']:.3f}\n"
@@ -235,24 +249,25 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     caught = [bool(matched_rules(text)) for text in texts]
     out_of_fold = cross_validate(config, texts, labels)
     points = operating_points(out_of_fold, labels, ordinary, caught, config.training.target_recall)
-    scoring = best_scoring(points) if config.scoring == "auto" else config.scoring
-    threshold = points[scoring]["threshold"]
-    cross_validation = {key: value for key, value in points[scoring].items() if key != "threshold"}
+    chosen = best_screen(points, config.scoring, config.rules)
+    scoring, rules, threshold = (points[chosen][key] for key in ("scoring", "rules", "threshold"))
+    cross_validation = {key: value for key, value in points[chosen].items()
+                        if key not in ("scoring", "rules", "threshold")}
     model, tokenizer = fit(config, texts, labels, config.training.seed, "final model")
     output = Path(config.output_dir)
     model.save_pretrained(output)
     _name_the_base_model(output, config.encoder)
-    metadata = {"encoder": config.encoder, "scoring": scoring, "threshold": threshold,
+    metadata = {"encoder": config.encoder, "scoring": scoring, "rules": rules, "threshold": threshold,
                 "max_length": config.training.max_length, "version": adapter_version(output),
-                "cross_validation": cross_validation, "cross_validation_by_scoring": points,
+                "cross_validation": cross_validation, "cross_validation_by_screen": points,
                 "data": {"files": config.data.files, "splits": config.data.splits, "n": len(texts),
                          "risk": sum(labels), "ordinary": sum(ordinary)},
                 "recipe": config.model_dump()}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")
-    write_cross_validation_report(output, texts, labels, out_of_fold, points, scoring)
+    write_cross_validation_report(output, texts, labels, out_of_fold, points, chosen)
     (output / "README.md").write_text(model_card(metadata))
-    tracker.log_metrics({f"cv_{mode}_{key}": value for mode, point in points.items() for key, value in point.items()},
-                        0)
+    tracker.log_metrics({f"cv_{point['scoring']}_rules_{point['rules']}_{key}": value for point in points.values()
+                         for key, value in point.items() if key not in ("scoring", "rules")}, 0)
     tracker.log_artifacts(output, "crisis-model")
     tracker.end()
     return metadata

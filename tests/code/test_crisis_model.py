@@ -1,6 +1,7 @@
 """The learned crisis model: training with cross-validated threshold, saving, loading, sentence-level scoring."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,23 @@ from finetune.config import ConfigError, load_recipe
 from finetune.crisis.config import CrisisConfig
 from finetune.crisis.report import PLOT_FILE, SCORES_FILE, precision_recall_curve
 from finetune.crisis.train import (
-    best_scoring,
+    best_screen,
     choose_threshold,
     length_grouped_batches,
     load_rows,
+    operating_points,
+    screen_name,
     train_crisis_model,
 )
-from llm.crisis_model import SCORING_MODES, CrisisModel, CrisisModelError, scoring_units, split_sentences
+from llm.crisis_model import (
+    METADATA_FILE,
+    RULES_MODES,
+    SCORING_MODES,
+    CrisisModel,
+    CrisisModelError,
+    scoring_units,
+    split_sentences,
+)
 from llm.safety import screen
 from tests.tiny_models import fixture_data_path, tiny_bert_dir
 
@@ -52,14 +63,15 @@ def test_training_writes_a_loadable_model_with_its_threshold(trained):
                                 "ordinary": 4}
     assert 0.0 < metadata["threshold"] <= 1.0
     assert metadata["cross_validation"]["recall"] == 1.0  # the threshold reaches the target out of fold
-    assert set(metadata["cross_validation_by_scoring"]) == set(SCORING_MODES)  # every mode is measured
-    chosen = metadata["cross_validation_by_scoring"][metadata["scoring"]]  # `auto`: the best out of fold
+    by_screen = metadata["cross_validation_by_screen"]  # every scoring mode with every rules mode is measured
+    assert set(by_screen) == {screen_name(s, r) for s in SCORING_MODES for r in RULES_MODES}
+    chosen = by_screen[screen_name(metadata["scoring"], metadata["rules"])]  # `auto`: the best out of fold
     assert chosen["threshold"] == metadata["threshold"] and chosen["precision"] == max(
-        point["precision"] for point in metadata["cross_validation_by_scoring"].values())
+        point["precision"] for point in by_screen.values())
     assert 0.0 <= metadata["cross_validation"]["ordinary_flag_rate"] <= 1.0
     model = CrisisModel.load(config.output_dir)
     assert model.threshold == metadata["threshold"] and model.version == metadata["version"]
-    assert model.scoring == metadata["scoring"]
+    assert (model.scoring, model.rules) == (metadata["scoring"], metadata["rules"])
     risk, safe = model.risk(RISK), model.risk(SAFE)
     assert min(risk) > max(safe), (risk, safe)  # the final model separates its training set
 
@@ -96,6 +108,25 @@ def test_the_screen_flags_what_the_model_flags(trained):
     assert screen("nobody will miss me", model=None).risk_score is None  # rules only
 
 
+def test_a_fallback_model_decides_alone_and_the_rules_screen_without_it(trained, tmp_path):
+    config, _metadata = trained
+    fallback = tmp_path / "fallback"
+    shutil.copytree(config.output_dir, fallback)
+    metadata = json.loads((fallback / METADATA_FILE).read_text())
+    metadata.update(rules="fallback", threshold=1.0)  # a model that flags nothing
+    (fallback / METADATA_FILE).write_text(json.dumps(metadata))
+    text = "I want to kill myself."
+    assert screen(text).matched == ["kill_myself"]  # the rules flag it on their own
+    alone = screen(text, model=str(fallback))
+    assert not alone.crisis and alone.matched == [] and alone.risk_score is not None
+    beside = tmp_path / "beside"
+    shutil.copytree(fallback, beside)
+    (beside / METADATA_FILE).write_text(json.dumps({**metadata, "rules": "beside"}))
+    assert screen(text, model=str(beside)).matched == ["kill_myself"]
+    with pytest.raises(CrisisModelError, match="unknown rules mode 'sometimes'"):
+        CrisisModel(torch.nn.Identity(), None, 0.5, rules="sometimes")
+
+
 def test_sentences_and_scoring_units():
     assert split_sentences("One. Two!\nThree") == ["One.", "Two!", "Three"]
     assert scoring_units("Just one") == ["Just one"]
@@ -112,12 +143,27 @@ def test_threshold_is_the_highest_reaching_the_target_recall():
     assert choose_threshold(scores, labels, 0.3, [True, False, False, False, False]) == 1.0  # rules suffice
 
 
-def test_auto_scoring_keeps_the_most_precise_mode():
-    points = {"sentences": {"precision": 0.6, "ordinary_flag_rate": 0.0},
-              "windows": {"precision": 0.7, "ordinary_flag_rate": 0.02}}
-    assert best_scoring(points) == "windows"
-    points["sentences"]["precision"] = 0.7
-    assert best_scoring(points) == "sentences"  # a tie goes to the mode that flags fewer everyday texts
+def test_operating_points_count_the_rules_only_beside_the_model():
+    scores, labels = {"windows": [0.9, 0.8, 0.3, 0.6, 0.2]}, [True, True, True, False, False]
+    caught = [False, False, True, False, True]  # the rules find the weakest positive and flag one negative
+    points = operating_points(scores, labels, [False] * 5, caught, 1.0)
+    beside, alone = points["windows, rules beside"], points["windows, rules fallback"]
+    assert (beside["threshold"], beside["recall"], beside["precision"]) == (0.8, 1.0, 0.75)
+    assert (alone["threshold"], alone["recall"], alone["precision"]) == (0.3, 1.0, 0.75)
+
+
+def test_auto_keeps_the_most_precise_screen_the_recipe_allows():
+    points = {"sentences, rules beside": {"scoring": "sentences", "rules": "beside", "precision": 0.6,
+                                         "ordinary_flag_rate": 0.0},
+              "windows, rules beside": {"scoring": "windows", "rules": "beside", "precision": 0.7,
+                                       "ordinary_flag_rate": 0.02},
+              "windows, rules fallback": {"scoring": "windows", "rules": "fallback", "precision": 0.8,
+                                         "ordinary_flag_rate": 0.02}}
+    assert best_screen(points) == "windows, rules fallback"
+    assert best_screen(points, rules="beside") == "windows, rules beside"
+    assert best_screen(points, scoring="sentences") == "sentences, rules beside"
+    points["sentences, rules beside"]["precision"] = 0.8
+    assert best_screen(points) == "sentences, rules beside"  # a tie goes to the one flagging fewer everyday texts
 
 
 def test_length_grouped_batches_cover_every_row_once():

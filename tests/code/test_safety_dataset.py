@@ -5,8 +5,10 @@ from typer.testing import CliRunner
 from retrieval.cli import app
 from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_rates, read_jsonl
 
-# written by writers who never saw the rules or the model's data
-BLIND_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+RULE_SPLITS = ("dev", "heldout", "heldout2")  # the rules were built on these
+# written by writers who never saw the rules or the model's data: blind until used for a decision, then trained on
+SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+BLIND_SPLITS = ("heldout8", "heldout9")
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -17,16 +19,16 @@ def test_crisis_set_is_large_balanced_and_well_formed():
     assert {"explicit", "indirect", "hyperbole", "lyrics", "film", "past_recovered"} <= kinds
     positives = sum(row["crisis"] for row in rows)
     assert 0.3 <= positives / len(rows) <= 0.7
-    assert {row["split"] for row in rows} == {"dev", "heldout", "heldout2", *BLIND_SPLITS}
+    assert {row["split"] for row in rows} == {*RULE_SPLITS, *SPENT_SPLITS, *BLIND_SPLITS}
 
 
 def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
-    """The default screen (rules only). On the blind splits they miss the recall target
+    """The default screen (rules only). On the splits written by others they miss the recall target
     (docs/retrieval.md)."""
     result = evaluate_crisis_screen()
     assert set(result["components"]) == {"rules"}
     for split, scores in result["splits"].items():
-        if split not in BLIND_SPLITS:
+        if split in RULE_SPLITS:
             assert scores["recall"] >= 0.95, (split, result["false_negatives"])
             assert scores["precision"] >= 0.85, (split, result["false_positives"])
     assert result["n"] == sum(scores["n"] for scores in result["splits"].values())
