@@ -54,12 +54,13 @@ class ExplanationSettings(BaseModel):
 
 
 class SafetySettings(BaseModel):
-    """Which locale's crisis resources are shown, and which learned model runs beside the rules."""
+    """Which locale's crisis resources are shown, and which learned model screens with (or instead of) the
+    rules."""
 
     model_config = ConfigDict(extra="forbid")
 
     locale: str = "default"
-    model: str | None = Field(default=None, description='learned model beside the rules: "shipped", a '
+    model: str | None = Field(default=None, description='learned crisis model: "shipped", a '
                                                         'crisis-model directory, or null (rules only)')
 
 

@@ -60,7 +60,8 @@ class ServingConfig(BaseModel):
     api_keys: dict[str, str] = Field(default_factory=dict, description="API key -> user; empty: single user")
     single_user: str = Field(default="local", description="the user of single-user mode (no API keys)")
     crisis_locale: str = Field(default="default", description="crisis resources locale")
-    crisis_model: str | None = Field(default=None, description='learned crisis model beside the rules: '
+    crisis_model: str | None = Field(default=None, description='learned crisis model (beside the rules, or alone '
+                                                               'with the rules as fallback, as trained): '
                                                                '"shipped", a directory, or null (rules only)')
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)

@@ -103,8 +103,8 @@ def choose_threshold(probabilities: list[float], labels: list[bool], target_reca
 
 def recall_precision(probabilities: list[float], labels: list[bool], threshold: float,
                      ordinary: list[bool], caught: list[bool]) -> dict[str, float]:
-    """Recall and precision of the screen (rules or model) at ``threshold``, and the share of the everyday
-    (``ordinary``) texts it flags."""
+    """Recall and precision of the screen at ``threshold`` (a row in ``caught``, flagged by the rules, counts
+    as flagged), and the share of the everyday (``ordinary``) texts it flags."""
     flagged = [p >= threshold or c for p, c in zip(probabilities, caught, strict=True)]
     true_positives = sum(f and y for f, y in zip(flagged, labels, strict=True))
     flagged_ordinary = sum(f and o for f, o in zip(flagged, ordinary, strict=True))
