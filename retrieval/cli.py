@@ -73,7 +73,8 @@ def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g.
 def screen_eval(model: Annotated[Optional[str], typer.Option("--model", help="learned crisis model: 'shipped' "
                                                              "or a directory (default: rules only)")] = None,
                 everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on "
-                                                       "everyday texts (journal entries, emotion test split)")] = True
+                                                       "everyday texts (journal entries, everyday set, "
+                                                       "emotion test split)")] = True
                 ) -> None:
     """Recall and precision of the crisis screen per split of the labelled set, and its everyday flag rate."""
     from llm.safety import describe_screen
