@@ -17,7 +17,9 @@ from retrieval.store import KnowledgeStore
 DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
 RETRIEVAL_QUERIES = DATASETS / "retrieval_queries.jsonl"
 CRISIS_SET = DATASETS / "crisis_screen.jsonl"
-EVERYDAY_ENTRIES = DATASETS / "everyday_journal.jsonl"  # ordinary entries by a writer who never saw the screen
+# ordinary journal entries, each set by a writer who never saw the screen (none of them is trained on)
+EVERYDAY_SETS = {"everyday_journal": DATASETS / "everyday_journal.jsonl",
+                 "everyday_journal2": DATASETS / "everyday_journal2.jsonl"}
 RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
 
 
@@ -114,14 +116,15 @@ def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = No
 
 def everyday_flag_rates(model: str | None = None, emotion_split: str | None = "test") -> dict:
     """How often the screen flags everyday writing that holds no risk: the journal-style entries of the
-    retrieval query set, the everyday journal set and, when the emotion dataset can be loaded, one of its
+    retrieval query set, the everyday journal sets and, when the emotion dataset can be loaded, one of its
     splits.
 
     Every flag there replaces a person's activity suggestions with crisis resources, so this is the
     cost side of the screen's recall.
     """
-    sets = {"journal_entries": [row["text"] for row in read_jsonl(RETRIEVAL_QUERIES, ("text",))],
-            "everyday_journal": [row["text"] for row in read_jsonl(EVERYDAY_ENTRIES, ("text", "emotion"))]}
+    sets = {"journal_entries": [row["text"] for row in read_jsonl(RETRIEVAL_QUERIES, ("text",))]}
+    sets |= {name: [row["text"] for row in read_jsonl(path, ("text", "emotion"))]
+             for name, path in EVERYDAY_SETS.items()}
     if emotion_split:
         try:
             sets[f"emotion_{emotion_split}"] = [example.text for example in load_split(emotion_split)]

@@ -11,12 +11,18 @@ from llm.crisis_model import Rules, Scoring
 class CrisisDataSettings(_Strict):
     files: list[str] = Field(default=["llm/safety_data/crisis_train.jsonl", "llm/safety_data/crisis_train2.jsonl",
                                       "llm/safety_data/crisis_train3.jsonl", "llm/safety_data/crisis_train4.jsonl",
-                                      "llm/safety_data/crisis_train5.jsonl", "evals/datasets/crisis_screen.jsonl"],
+                                      "llm/safety_data/crisis_train5.jsonl", "llm/safety_data/crisis_train6.jsonl",
+                                      "evals/datasets/crisis_screen.jsonl"],
                              description="labelled JSONL files (text, crisis)")
     splits: list[str] | None = Field(default=["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
-                                              "heldout6", "heldout7"],
+                                              "heldout6", "heldout7", "heldout10"],
                                      description="rows whose `split` is listed (rows without one always count); "
                                                  "null takes every row. Blind test splits stay out.")
+    guard_files: list[str] = Field(default=["evals/datasets/retrieval_queries.jsonl",
+                                            "evals/datasets/everyday_journal.jsonl",
+                                            "evals/datasets/everyday_journal2.jsonl"],
+                                   description="JSONL evaluation sets (a `text` per row) that are never trained on: "
+                                               "the leak guard treats their rows as held out")
     ordinary_negatives: int = Field(default=1000, ge=0,
                                     description="ordinary texts from the emotion dataset's train split added as "
                                                 "non-risk rows (any the rules flag are skipped)")

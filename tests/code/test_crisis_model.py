@@ -182,10 +182,15 @@ def test_training_rows_that_overlap_a_held_out_row_are_dropped(tmp_path):
             {"text": "Honestly everyone would be better off without me around", "crisis": True, "split": "blind"},
             {"text": "The walk by the river was cold today", "crisis": False, "split": "dev"}]
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    guarded = tmp_path / "everyday.jsonl"
+    guarded.write_text(json.dumps({"text": "Today: a sunny walk by the river with my dog and a nap", "emotion": "joy"}))
     config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]", "data.ordinary_negatives=0",
-                                              "data.splits=[dev]"])
+                                              "data.splits=[dev]", "data.guard_files=[]"])
     kept = [row["text"] for row in load_rows(config.data)]
     assert kept == [rows[i]["text"] for i in (1, 2, 3, 5)]  # row 0 shares 6 words with the blind row
+    config.data.guard_files = [str(guarded)]
+    kept = [row["text"] for row in load_rows(config.data)]
+    assert kept == [rows[i]["text"] for i in (1, 3, 5)]  # row 2 shares 6 words with a guarded evaluation text
     config.data.overlap_words = 0
     assert len(load_rows(config.data)) == 5
 
