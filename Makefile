@@ -14,7 +14,7 @@ export EMOAI_DATA_DIR ?= $(SHARED_DATA)
 endif
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast serve bench browser index clean help
+.PHONY: setup test test-fast lint serve bench browser index clean help
 
 help:
 	@echo "make serve  - install (once) and start the API + journaling UI on http://127.0.0.1:8000"
@@ -40,8 +40,11 @@ $(STAMP): pyproject.toml Makefile
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 test-fast: setup
 	$(PY) -m pytest tests/code tests/data -q $(PYTEST_ARGS)

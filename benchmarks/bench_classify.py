@@ -18,7 +18,7 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"load average (1 min) before/after: {load_before[0]:.1f}/{load_after[0]:.1f}\n")
     print(table + "\n\ntransformers backend by batch size:\n\n" + sweep_table)
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = REPORT_DIR / f"classify-{stamp}.json"
     path.write_text(json.dumps({
         "config": config.model_dump(), "args": vars(args), "cpu_count": os.cpu_count(),

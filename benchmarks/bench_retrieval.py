@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import chromadb
@@ -145,7 +145,7 @@ def main() -> None:
     settings = load_settings(args.config)
     rows = read_jsonl(RETRIEVAL_QUERIES, ("text", "emotion", "relevant_ids"))
     crisis = evaluate_crisis_screen()
-    results = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.machine(),
+    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.machine(),
                "cpus": os.cpu_count(), "embedding_model": settings.embedding_model,
                "crisis_screen": {key: crisis[key] for key in ("n", "recall", "precision", "splits")}}
     with tempfile.TemporaryDirectory() as workdir:
@@ -159,7 +159,7 @@ def main() -> None:
             except (ClassifierError, ImportError) as error:  # e.g. vLLM not installed: report, go on
                 results["explanations"][backend] = {"error": f"{type(error).__name__}: {error}"}
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    out = REPORT_DIR / f"retrieval-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}.json"
+    out = REPORT_DIR / f"retrieval-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     print(f"\nwritten to {out}")

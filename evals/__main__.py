@@ -22,8 +22,8 @@ from evals.harness import HarnessOptions, default_output_dir, publish, run_harne
 from evals.models import uses_registry
 from evals.report import console_table
 from finetune.data import DatasetError
-from llm.registry import configure_mlflow
 from llm.classifier import ClassifierError
+from llm.registry import configure_mlflow
 
 USER_ERRORS = (EvalConfigError, DatasetError, ClassifierError, NoGatedModelError, promote.PromotionError)
 

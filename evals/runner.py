@@ -67,14 +67,14 @@ def predict_all(classifier: Classifier, texts: Sequence[str], batch_size: int, d
 def _predict_batch(classifier: Classifier, texts: list[str]) -> list[Prediction | str]:
     try:
         return check_predictions(classifier.predict(texts), len(texts))
-    except Exception:  # noqa: BLE001 - find out which inputs fail, one by one
+    except Exception:  # find out which inputs fail, one by one
         return [_predict_one(classifier, text) for text in texts]
 
 
 def _predict_one(classifier: Classifier, text: str) -> Prediction | str:
     try:
         return check_predictions(classifier.predict([text]), 1)[0]
-    except Exception as error:  # noqa: BLE001 - any failure of the model on this input is reported
+    except Exception as error:  # any failure of the model on this input is reported
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return f"{type(error).__name__}: {message}"[:300]
 

@@ -43,7 +43,7 @@ def resolve_adapter(adapter: str | None, base_model: str) -> Path | None:
             raise ClassifierError(f"the shipped adapter is for {DEFAULT_MODEL!r}, not {base_model!r}: "
                                   "set adapter to a directory, a models:/ URI, or null")
         path = SHIPPED_ADAPTER_DIR
-    elif adapter.startswith("models:/") or adapter.startswith("runs:/"):
+    elif adapter.startswith(("models:/", "runs:/")):
         path = Path(download_artifacts(adapter))
     else:
         path = Path(adapter).expanduser()

@@ -80,8 +80,8 @@ RULES: tuple[Rule, ...] = (
                          r" (?:is |was )?to die\b|\b(?:cant|cannot|should|wish)(?: i| i could)? just die\b|\b(?:wish|wished) i (?:was|were|had been) dead\b|"
                          r"\b(?:rather|better off) (?:be )?dead\b|\bmight as well (?:just )?(?:die|be dead)\b",
           negatable=True),
-    _rule("self_harm", rf"\b(?:hurt(?:ing)?|harm(?:ing|ed)?|cut(?:ting)?|burn(?:ing|ed|t)?|hit(?:ting)?|"
-                       rf"punish(?:ing|ed)?|starv(?:e|ing|ed)) my ?self\b|\bself[- ]?harm(?:ing)?\b",
+    _rule("self_harm", r"\b(?:hurt(?:ing)?|harm(?:ing|ed)?|cut(?:ting)?|burn(?:ing|ed|t)?|hit(?:ting)?|"
+                       r"punish(?:ing|ed)?|starv(?:e|ing|ed)) my ?self\b|\bself[- ]?harm(?:ing)?\b",
           negatable=True),
     _rule("method", r"\boverdos(?:e|ed|ing)\b|\bhang(?:ing)? my ?self\b|"
                     r"\b(?:jump(?:ing)?|throw(?:ing)? myself) (?:off|from|in front of) (?:a|the|my)\b|"

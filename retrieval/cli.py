@@ -2,7 +2,7 @@
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ from retrieval.store import KnowledgeStore, StoreError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Index the curated knowledge base into ChromaDB and search it.")
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="retrieval settings YAML "
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="retrieval settings YAML "
                                                       "(default: configs/retrieval.yaml)")]
 _ERRORS = (KnowledgeBaseError, EmbeddingModelError, StoreError, CrisisModelError, ValueError, FileNotFoundError)
 
@@ -46,9 +46,9 @@ def index(config: ConfigOption = None,
 
 @app.command()
 def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g. a journal entry")],
-          emotion: Annotated[Optional[list[str]], typer.Option("--emotion", help="only documents tagged with "
+          emotion: Annotated[list[str] | None, typer.Option("--emotion", help="only documents tagged with "
                                                                "this emotion (repeatable)")] = None,
-          kind: Annotated[Optional[list[str]], typer.Option("--kind", help="explanation, activity or prompt "
+          kind: Annotated[list[str] | None, typer.Option("--kind", help="explanation, activity or prompt "
                                                             "(repeatable)")] = None,
           k: Annotated[int, typer.Option("-k", help="how many hits")] = 3,
           mmr: Annotated[bool, typer.Option("--mmr/--no-mmr", help="diversify hits with MMR")] = False,
@@ -70,7 +70,7 @@ def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g.
 
 
 @app.command("screen-eval")
-def screen_eval(model: Annotated[Optional[str], typer.Option("--model", help="learned crisis model: 'shipped' "
+def screen_eval(model: Annotated[str | None, typer.Option("--model", help="learned crisis model: 'shipped' "
                                                              "or a directory (default: rules only)")] = None,
                 everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on "
                                                        "everyday texts (journal entries, everyday set, "

@@ -5,8 +5,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from llm.config import ModelConfig
 from llm.backends.transformers_backend import TransformersClassifier
+from llm.config import ModelConfig
 
 RECIPE = Path(__file__).resolve().parent.parent / "configs" / "finetune" / "smollm2-135m-lora.yaml"
 PROBE_TEXTS = ["i feel so alone", "i am so happy with my day", "furious at my boss", "scared of the dark house"]

@@ -36,7 +36,7 @@ class EncoderLora(LoraSettings):
     """LoRA on a BERT-style encoder (attention projections and dense layers)."""
 
     dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
-    target_modules: list[str] = ["query", "key", "value", "dense"]
+    target_modules: list[str] = Field(default=["query", "key", "value", "dense"])
 
 
 class CrisisTraining(_Strict):

@@ -267,7 +267,7 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     scoring, rules, threshold = (points[chosen][key] for key in ("scoring", "rules", "threshold"))
     cross_validation = {key: value for key, value in points[chosen].items()
                         if key not in ("scoring", "rules", "threshold")}
-    model, tokenizer = fit(config, texts, labels, config.training.seed, "final model")
+    model, _ = fit(config, texts, labels, config.training.seed, "final model")
     output = Path(config.output_dir)
     model.save_pretrained(output)
     _name_the_base_model(output, config.encoder)

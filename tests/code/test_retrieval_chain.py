@@ -2,8 +2,8 @@
 
 import pytest
 
-from llm.config import ModelConfig
 from llm.backends.transformers_backend import TransformersClassifier
+from llm.config import ModelConfig
 from llm.labels import EMOTIONS
 from llm.prediction import Prediction
 from retrieval.chain import ExplanationService, GenerationRejected, retrieval_emotions, validate_reply

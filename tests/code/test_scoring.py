@@ -2,11 +2,11 @@
 
 import pytest
 import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from llm.labels import EMOTIONS
 from llm.prompt import PromptBuilder
 from llm.scoring import LabelScorer
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 TEXTS = ["i feel so alone", "I am SO happy with my day!!", "furious at my boss", "nervous",
          "honestly i feel tender towards my partner and fond of my old friends"]
