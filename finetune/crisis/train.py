@@ -71,7 +71,7 @@ def read_rows(name: str, required: dict[str, type]) -> list[dict]:
     """The rows of a JSONL file, each checked for the ``required`` keys and their types."""
     path = Path(name)
     if not path.is_file():
-        raise FileNotFoundError(f"crisis training data not found: {path}")
+        raise FileNotFoundError(f"crisis data file not found: {path}")
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
