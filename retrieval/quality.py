@@ -19,7 +19,8 @@ RETRIEVAL_QUERIES = DATASETS / "retrieval_queries.jsonl"
 CRISIS_SET = DATASETS / "crisis_screen.jsonl"
 # ordinary journal entries, each set by a writer who never saw the screen (none of them is trained on)
 EVERYDAY_SETS = {"everyday_journal": DATASETS / "everyday_journal.jsonl",
-                 "everyday_journal2": DATASETS / "everyday_journal2.jsonl"}
+                 "everyday_journal2": DATASETS / "everyday_journal2.jsonl",
+                 "everyday_journal3": DATASETS / "everyday_journal3.jsonl"}
 RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
 
 

@@ -20,7 +20,8 @@ class CrisisDataSettings(_Strict):
                                                  "null takes every row. Blind test splits stay out.")
     guard_files: list[str] = Field(default=["evals/datasets/retrieval_queries.jsonl",
                                             "evals/datasets/everyday_journal.jsonl",
-                                            "evals/datasets/everyday_journal2.jsonl"],
+                                            "evals/datasets/everyday_journal2.jsonl",
+                                            "evals/datasets/everyday_journal3.jsonl"],
                                    description="JSONL evaluation sets (a `text` per row) that are never trained on: "
                                                "the leak guard treats their rows as held out")
     ordinary_negatives: int = Field(default=1000, ge=0,
