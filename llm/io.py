@@ -1,4 +1,4 @@
-"""Reading texts to classify from JSONL, CSV or plain-text files, and writing JSON lines."""
+"""Reading texts to classify from JSONL, CSV or plain-text files, labelled JSONL rows, and writing JSON lines."""
 
 import csv
 import json
@@ -54,3 +54,25 @@ def check_texts(texts: list[str]) -> None:
     for i, text in enumerate(texts, start=1):
         if not text.strip():
             raise InputError(f"text {i} is empty")
+
+
+def read_jsonl(path: str | Path, required: tuple[str, ...]) -> list[dict]:
+    """Rows of a JSONL file, each checked for the required keys (one-line errors with the line number)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"dataset not found: {path}")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}:{number}: not valid JSON") from None
+        missing = [key for key in required if key not in row]
+        if missing:
+            raise ValueError(f"{path}:{number}: missing {', '.join(missing)}")
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    return rows

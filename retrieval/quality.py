@@ -4,13 +4,13 @@ Both read the project's labelled JSONL sets in evals/datasets/. Rows may carry a
 "heldout"); the results are reported overall and per split.
 """
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from finetune.data import DatasetError, load_split
+from llm.io import read_jsonl
 from llm.safety import matched_rules, screen
 from retrieval.store import KnowledgeStore
 
@@ -22,28 +22,6 @@ EVERYDAY_SETS = {"everyday_journal": DATASETS / "everyday_journal.jsonl",
                  "everyday_journal2": DATASETS / "everyday_journal2.jsonl",
                  "everyday_journal3": DATASETS / "everyday_journal3.jsonl"}
 RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
-
-
-def read_jsonl(path: str | Path, required: tuple[str, ...]) -> list[dict]:
-    """Rows of a JSONL file, each checked for the required keys (one-line errors with the line number)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"dataset not found: {path}")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}:{number}: not valid JSON") from None
-        missing = [key for key in required if key not in row]
-        if missing:
-            raise ValueError(f"{path}:{number}: missing {', '.join(missing)}")
-        rows.append(row)
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    return rows
 
 
 def _by_split(rows: list[dict], measure: Callable[[list[dict]], dict]) -> dict:

@@ -25,6 +25,7 @@ from finetune.data import load_split
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
 from llm.crisis_model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel
+from llm.io import read_jsonl
 from llm.loading import adapter_version
 from llm.safety import matched_rules
 from llm.sources import resolve_encoder_source
@@ -64,38 +65,20 @@ def drop_overlapping(rows: list[dict], held_out: list[dict], length: int) -> lis
     return kept
 
 
-TYPE_NAMES = {str: "string", bool: "boolean"}
-
-
-def read_rows(name: str, required: dict[str, type]) -> list[dict]:
-    """The rows of a JSONL file, each checked for the ``required`` keys and their types."""
-    path = Path(name)
-    if not path.is_file():
-        raise FileNotFoundError(f"crisis data file not found: {path}")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if not all(isinstance(row.get(key), kind) for key, kind in required.items()):
-            raise ValueError(f"{path}:{number}: needs " + " and ".join(
-                f"a {TYPE_NAMES[kind]} '{key}'" for key, kind in required.items()))
-        rows.append(row)
-    return rows
-
-
 def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
     """The labelled rows of the configured files (restricted to the configured splits, minus any row that
     overlaps a held-out one or a guarded evaluation set), plus ordinary texts."""
     rows, held_out = [], []
     for name in settings.files:
-        for row in read_rows(name, {"text": str, "crisis": bool}):
+        for number, row in enumerate(read_jsonl(name, ("text", "crisis")), 1):
+            if not isinstance(row["text"], str) or not isinstance(row["crisis"], bool):
+                raise ValueError(f"{name}:{number}: needs a string 'text' and a boolean 'crisis'")
             if settings.splits is None or row.get("split") is None or row["split"] in settings.splits:
                 rows.append(row)
             else:
                 held_out.append(row)
     for name in settings.guard_files:
-        held_out += read_rows(name, {"text": str})
+        held_out += read_jsonl(name, ("text",))
     rows = drop_overlapping(rows, held_out, settings.overlap_words) + ordinary_rows(settings, seed)
     labels = {row["crisis"] for row in rows}
     if labels != {True, False}:
