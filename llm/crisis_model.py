@@ -1,4 +1,5 @@
-"""The learned half of the crisis screen: a LoRA-tuned MiniLM that scores self-harm and suicide risk.
+"""The learned half of the crisis screen: a LoRA-tuned classifier (MiniLM by default) that scores self-harm and
+suicide risk.
 
 Two ways to score an entry, chosen at training time and stored with the adapter:
 
@@ -28,7 +29,6 @@ from transformers.utils import logging as hf_logging
 
 from llm.sources import resolve_encoder_source
 
-SHIPPED_CRISIS_MODEL = Path(__file__).resolve().parent / "safety_data" / "crisis-minilm"
 METADATA_FILE = "crisis_model.json"
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 Scoring = Literal["sentences", "windows"]
@@ -54,6 +54,22 @@ def scoring_units(text: str, scoring: Scoring = "sentences") -> list[str]:
     return [text] + sentences if len(sentences) > 1 else [text]
 
 
+def load_classifier_base(encoder: str) -> tuple[torch.nn.Module, object]:
+    """The encoder (or decoder LLM) with a fresh two-label head, and its tokenizer, ready to pad batches."""
+    source = resolve_encoder_source(encoder)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    if tokenizer.pad_token is None:  # decoder LLMs: pad with end-of-sequence; the head reads the last real token
+        tokenizer.pad_token = tokenizer.eos_token
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the base has no head: training or the adapter brings it
+    try:
+        base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    base.config.pad_token_id = tokenizer.pad_token_id
+    return base, tokenizer
+
+
 class CrisisModel:
     """A sequence classifier (label 1 = risk) with the decision threshold it was validated at."""
 
@@ -72,7 +88,7 @@ class CrisisModel:
         self.version = version
 
     @classmethod
-    def load(cls, path: str | Path = SHIPPED_CRISIS_MODEL) -> "CrisisModel":
+    def load(cls, path: str | Path) -> "CrisisModel":
         """Load an adapter directory written by `python -m finetune.crisis`."""
         path = Path(path).expanduser()
         metadata_path = path / METADATA_FILE
@@ -80,14 +96,7 @@ class CrisisModel:
             raise CrisisModelError(f"{path} is not a crisis model (no {METADATA_FILE}): train one with "
                                    "`python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml`")
         metadata = json.loads(metadata_path.read_text())
-        source = resolve_encoder_source(metadata["encoder"])
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the base has no head: the adapter brings it, so the warning misleads
-        try:
-            base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
-        finally:
-            hf_logging.set_verbosity(verbosity)
+        base, tokenizer = load_classifier_base(metadata["encoder"])
         model = PeftModel.from_pretrained(base, str(path))
         return cls(model, tokenizer, float(metadata["threshold"]), int(metadata.get("max_length", 128)),
                    str(metadata.get("version", "unversioned")), metadata.get("scoring", "sentences"),
@@ -103,6 +112,7 @@ class CrisisModel:
                                     stride=self.max_length // 4, return_overflowing_tokens=True,
                                     return_tensors="pt")
             owners = inputs.pop("overflow_to_sample_mapping").tolist()
+            inputs = inputs.to(next(self.model.parameters()).device)
             windows = torch.softmax(self.model(**inputs).logits.float(), dim=-1)[:, 1].tolist()
             best = [0.0] * len(batch)
             for owner, probability in zip(owners, windows, strict=True):
@@ -120,8 +130,12 @@ class CrisisModel:
             start += len(group)
         return scores
 
+    def assess(self, texts: list[str]) -> list[tuple[float, bool]]:
+        """Per entry: the risk score and whether it reaches the threshold."""
+        return [(score, score >= self.threshold) for score in self.risk(texts)]
 
-@lru_cache(maxsize=2)
-def load_crisis_model(path: str = str(SHIPPED_CRISIS_MODEL)) -> CrisisModel:
+
+@lru_cache(maxsize=4)
+def load_crisis_model(path: str) -> CrisisModel:
     """The crisis model at ``path``, loaded once per process."""
     return CrisisModel.load(path)

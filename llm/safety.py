@@ -12,10 +12,10 @@ counts unless, in its own sentence,
 A later denial ("just kidding", "I'm fine") never clears an entry: exemptions only look at the sentence of
 the match (and, for past statements, at signs of recovery), never at what follows.
 
-Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``:
-LoRA-tuned MiniLM) can run beside them, and then either one flags the entry. It is off by default: it finds
-far more risk on unseen text but also flags about one ordinary journal entry in eight (measured in
-docs/retrieval.md).
+Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``), or a
+panel of models that must all agree (``llm.crisis_panel``), can screen beside them or replace them, as the model
+was trained. It is off by default: it finds far more risk on unseen text but also flags some ordinary journal
+entries (measured in docs/retrieval.md).
 """
 
 import re
@@ -26,7 +26,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel
 
-from llm.crisis_model import SHIPPED_CRISIS_MODEL, CrisisModel, load_crisis_model
+from llm.crisis_model import CrisisModel
+from llm.crisis_panel import SHIPPED_CRISIS_SCREEN, CrisisPanel, load_crisis_screen
 
 RESOURCES_FILE = Path(__file__).with_name("safety_resources.yaml")
 
@@ -45,7 +46,7 @@ class SafetyResult(BaseModel):
 
     crisis: bool
     matched: list[str] = []
-    risk_score: float | None = None
+    risk_score: float | None = None  # the model's P(risk); for a panel, the lowest of the members consulted
     resources: list[CrisisResource] = []
     locale: str = "default"
 
@@ -266,21 +267,23 @@ def crisis_resources(locale: str = "default") -> list[CrisisResource]:
     return list(_load_resources()[resolve_locale(locale)])
 
 
-def screening_model(spec: str | None) -> CrisisModel | None:
-    """The learned model a screen uses: "shipped", a directory, or None (the default: rules only)."""
+def screening_model(spec: str | None) -> CrisisModel | CrisisPanel | None:
+    """The learned screen: "shipped" (the shipped panel), a model or panel directory, or None (rules only)."""
     if spec is None or spec.lower() == "none":
         return None
-    return load_crisis_model(str(SHIPPED_CRISIS_MODEL if spec == "shipped" else Path(spec).expanduser()))
+    return load_crisis_screen(str(SHIPPED_CRISIS_SCREEN if spec == "shipped" else Path(spec).expanduser()))
 
 
 def describe_screen(model: str | None = None) -> str:
-    """What screens an entry with ``model`` (see ``screening_model``): the rules, the model, or both."""
+    """What screens an entry with ``model`` (see ``screening_model``): the rules, the model or panel, or both."""
     classifier = screening_model(model)
     if classifier is None:
         return "rules only"
+    what = (f"panel {model} of {len(classifier.members)} models that must all flag"
+            if isinstance(classifier, CrisisPanel) else f"model {model}")
     if classifier.rules == "fallback":
-        return f"model {model} alone (version {classifier.version}; the rules are its fallback)"
-    return f"rules + model {model} (version {classifier.version})"
+        return f"{what}, alone (version {classifier.version}; the rules are its fallback)"
+    return f"rules + {what} (version {classifier.version})"
 
 
 def screen(text: str, locale: str = "default", model: str | None = None) -> SafetyResult:
@@ -293,8 +296,8 @@ def screen(text: str, locale: str = "default", model: str | None = None) -> Safe
     matched = [] if classifier is not None and classifier.rules == "fallback" else matched_rules(text)
     risk = None
     if classifier is not None:
-        risk = classifier.risk([text])[0]
-        if risk >= classifier.threshold:
+        risk, flagged = classifier.assess([text])[0]
+        if flagged:
             matched.append("classifier")
     resolved = resolve_locale(locale)
     return SafetyResult(crisis=bool(matched), matched=matched, risk_score=risk,

@@ -70,8 +70,8 @@ def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g.
 
 
 @app.command("screen-eval")
-def screen_eval(model: Annotated[str | None, typer.Option("--model", help="learned crisis model: 'shipped' "
-                                                             "or a directory (default: rules only)")] = None,
+def screen_eval(model: Annotated[str | None, typer.Option("--model", help="learned crisis screen: 'shipped' (a panel) "
+                                                             "or a model or panel directory (default: rules only)")] = None,
                 everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on "
                                                        "everyday texts (journal entries, everyday set, "
                                                        "emotion test split)")] = True
@@ -86,9 +86,9 @@ def screen_eval(model: Annotated[str | None, typer.Option("--model", help="learn
     except _ERRORS as err:
         _fail(err)
     typer.echo(f"crisis screen: {describe_screen(model)}")
-    typer.echo(f"{'split':<10} {'n':>5} {'risk':>5} {'recall':>7} {'precision':>9}")
+    typer.echo(f"{'split':<10} {'n':>5} {'risk':>5} {'flagged':>7} {'recall':>7} {'precision':>9}")
     for split, scores in {**result.get("splits", {}), "all": result}.items():
-        typer.echo(f"{split:<10} {scores['n']:>5} {scores['positives']:>5} {scores['recall']:>7.3f} "
-                   f"{scores['precision']:>9.3f}")
+        typer.echo(f"{split:<10} {scores['n']:>5} {scores['positives']:>5} {scores['flagged']:>7} "
+                   f"{scores['recall']:>7.3f} {scores['precision']:>9.3f}")
     for name, rate in rates.items():
         typer.echo(f"everyday {name}: {rate['flagged']} / {rate['n']} flagged ({rate['rate']:.2%})")

@@ -20,7 +20,9 @@ CRISIS_SET = DATASETS / "crisis_screen.jsonl"
 # ordinary journal entries, each set by a writer who never saw the screen (none of them is trained on)
 EVERYDAY_SETS = {"everyday_journal": DATASETS / "everyday_journal.jsonl",
                  "everyday_journal2": DATASETS / "everyday_journal2.jsonl",
-                 "everyday_journal3": DATASETS / "everyday_journal3.jsonl"}
+                 "everyday_journal3": DATASETS / "everyday_journal3.jsonl",
+                 "everyday_journal4": DATASETS / "everyday_journal4.jsonl",
+                 "everyday_journal5": DATASETS / "everyday_journal5.jsonl"}
 RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
 
 
@@ -77,7 +79,7 @@ def evaluate_crisis_screen(path: str | Path = CRISIS_SET, model: str | None = No
         tp = sum(1 for r in subset if r["_flags"][part] and r["crisis"])
         fp = sum(1 for r in subset if r["_flags"][part] and not r["crisis"])
         fn = sum(1 for r in subset if not r["_flags"][part] and r["crisis"])
-        return {"n": len(subset), "positives": tp + fn,
+        return {"n": len(subset), "positives": tp + fn, "flagged": tp + fp,
                 "recall": tp / (tp + fn) if tp + fn else 1.0,
                 "precision": tp / (tp + fp) if tp + fp else 1.0}
 

@@ -25,11 +25,13 @@ from llm.crisis_model import (
     SCORING_MODES,
     CrisisModel,
     CrisisModelError,
+    load_classifier_base,
     scoring_units,
     split_sentences,
 )
-from llm.safety import screen
-from tests.tiny_models import fixture_data_path, tiny_bert_dir
+from llm.crisis_panel import PANEL_FILE, CrisisPanel, load_crisis_screen
+from llm.safety import describe_screen, screen
+from tests.tiny_models import fixture_data_path, tiny_bert_dir, tiny_llama_dir, word_tokenizer
 
 RISK = ["i want to die tonight", "i will hurt myself again", "i want to die so much", "nobody will miss me",
         "i will end my life", "i want to die now", "i am going to hurt myself", "nobody would care if i die"]
@@ -125,6 +127,62 @@ def test_a_fallback_model_decides_alone_and_the_rules_screen_without_it(trained,
     assert screen(text, model=str(beside)).matched == ["kill_myself"]
     with pytest.raises(CrisisModelError, match="unknown rules mode 'sometimes'"):
         CrisisModel(torch.nn.Identity(), None, 0.5, rules="sometimes")
+
+
+def _variant(source: str, folder: Path, **changes) -> Path:
+    """A copy of the trained model with some metadata changed (threshold, rules mode)."""
+    shutil.copytree(source, folder)
+    metadata = json.loads((folder / METADATA_FILE).read_text())
+    (folder / METADATA_FILE).write_text(json.dumps({**metadata, **changes}))
+    return folder
+
+
+def _panel(folder: Path, *members: str) -> str:
+    folder.mkdir()
+    (folder / PANEL_FILE).write_text(json.dumps({"members": [f"../{member}" for member in members]}))
+    return str(folder)
+
+
+def test_a_panel_flags_only_what_every_member_flags(trained, tmp_path):
+    config, _metadata = trained
+    text = "nobody will miss me"
+    for name, threshold in (("always", 0.0), ("never", 1.01), ("trained", None)):
+        _variant(config.output_dir, tmp_path / name, rules="fallback",
+                 **({} if threshold is None else {"threshold": threshold}))
+    alone = screen(text, model=str(tmp_path / "trained"))
+    assert alone.crisis  # the trained model flags the text on its own
+    agreed = screen(text, model=_panel(tmp_path / "agree", "always", "trained"))
+    assert agreed.crisis and agreed.matched == ["classifier"] and agreed.risk_score == pytest.approx(alone.risk_score)
+    vetoed = screen(text, model=_panel(tmp_path / "veto", "trained", "never"))
+    assert not vetoed.crisis and vetoed.matched == [] and vetoed.resources == []  # one member says no: no flag
+    panel = load_crisis_screen(str(tmp_path / "veto"))
+    assert isinstance(panel, CrisisPanel) and panel.version == "+".join(m.version for m in panel.members)
+    assert describe_screen(str(tmp_path / "veto")).startswith(f"panel {tmp_path / 'veto'} of 2 models")
+
+
+def test_a_broken_panel_is_refused_with_a_reason(trained, tmp_path):
+    config, _metadata = trained
+    _variant(config.output_dir, tmp_path / "beside", rules="beside")
+    _variant(config.output_dir, tmp_path / "fallback", rules="fallback")
+    with pytest.raises(CrisisModelError, match="combine with the rules differently"):
+        CrisisPanel.load(_panel(tmp_path / "mixed", "beside", "fallback"))
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / PANEL_FILE).write_text(json.dumps({"members": ["../beside"]}))
+    with pytest.raises(CrisisModelError, match="at least 2"):
+        CrisisPanel.load(tmp_path / "one")
+    with pytest.raises(CrisisModelError, match="neither a crisis model"):
+        load_crisis_screen(str(tmp_path))
+
+
+def test_a_decoder_llm_scores_the_last_real_token_whatever_the_padding(tmp_path):
+    tokenizer = word_tokenizer()
+    tokenizer.pad_token = None  # like many decoder LLMs: padding falls back to end-of-sequence
+    base, loaded_tokenizer = load_classifier_base(str(tiny_llama_dir(tmp_path / "llama", tokenizer)))
+    assert loaded_tokenizer.pad_token == loaded_tokenizer.eos_token
+    assert base.config.pad_token_id == loaded_tokenizer.pad_token_id
+    model = CrisisModel(base, loaded_tokenizer, threshold=0.5, max_length=32, scoring="windows")
+    short, long = "i love my cat", "lunch with my sister was lovely and the garden looks great"
+    assert model.risk([short])[0] == pytest.approx(model.risk([short, long])[0], abs=1e-5)  # padded in a batch
 
 
 def test_sentences_and_scoring_units():
