@@ -232,7 +232,8 @@ class Trainer:
         accumulation = settings.gradient_accumulation_steps
         self.peft_model.train()
         if self.is_main:
-            trainable = sum(p.numel() for p in self.peft_model.parameters() if p.requires_grad)
+            # ZeRO-3 partitions parameters (numel() is 0 then): ds_numel keeps the full size
+            trainable = sum(getattr(p, "ds_numel", p.numel()) for p in self.peft_model.parameters() if p.requires_grad)
             log.info("training %s: %d trainable params, %d steps of %d examples, %d process(es), ZeRO stage %s",
                      self.config.model, trainable, self.total_steps, self.global_batch * accumulation,
                      self.world_size, self.engine.zero_stage or "off")

@@ -56,9 +56,12 @@ def embedded_gguf_path(name: str) -> Path:
 
 
 def resolve_encoder_source(source: str) -> str:
-    """An encoder for the baseline or embeddings: an embedded name (MiniLM), a local dir or a hub id."""
+    """An encoder for the baseline, embeddings or crisis screen: an embedded name (MiniLM, or SmolLM2 from its
+    GGUF), a .gguf file, a local dir or a hub id."""
     if source in EMBEDDED_ENCODERS:
         return str(_package_file(*EMBEDDED_ENCODERS[source], source))
+    if source in EMBEDDED_MODELS or source.endswith(".gguf"):
+        return resolve_model_source(source)
     return source
 
 

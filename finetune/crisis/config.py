@@ -21,7 +21,9 @@ class CrisisDataSettings(_Strict):
     guard_files: list[str] = Field(default=["evals/datasets/retrieval_queries.jsonl",
                                             "evals/datasets/everyday_journal.jsonl",
                                             "evals/datasets/everyday_journal2.jsonl",
-                                            "evals/datasets/everyday_journal3.jsonl"],
+                                            "evals/datasets/everyday_journal3.jsonl",
+                                            "evals/datasets/everyday_journal4.jsonl",
+                                            "evals/datasets/everyday_journal5.jsonl"],
                                    description="JSONL evaluation sets (a `text` per row) that are never trained on: "
                                                "the leak guard treats their rows as held out")
     ordinary_negatives: int = Field(default=1000, ge=0,
@@ -47,6 +49,7 @@ class CrisisTraining(_Strict):
     max_length: int = Field(default=128, ge=8)
     weight_decay: float = Field(default=0.01, ge=0)
     seed: int = 42
+    device: str = Field(default="auto", description="auto (CUDA when present, with bf16 autocast), cuda or cpu")
     folds: int = Field(default=4, ge=2, description="cross-validation folds that choose the threshold")
     target_recall: float = Field(default=0.97, gt=0, le=1,
                                  description="the threshold is the highest one at which the screen (as deployed: "

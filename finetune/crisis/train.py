@@ -6,6 +6,7 @@ reaches the recipe's target recall out of fold. The final adapter, trained on ev
 threshold, its screen, and the cross-validation numbers of every screen in ``crisis_model.json``.
 """
 
+import contextlib
 import json
 import logging
 import random
@@ -17,18 +18,17 @@ import torch
 from peft import LoraConfig, get_peft_model
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from finetune.crisis.config import CrisisConfig, CrisisDataSettings
 from finetune.crisis.report import write_cross_validation_report
 from finetune.data import load_split
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
-from llm.crisis_model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel
+from llm.crisis_model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel, load_classifier_base
+from llm.device import resolve_device
 from llm.io import read_jsonl
 from llm.loading import adapter_version
 from llm.safety import matched_rules
-from llm.sources import resolve_encoder_source
 
 log = logging.getLogger("finetune.crisis")
 
@@ -125,10 +125,9 @@ def fit(config: CrisisConfig, texts: list[str], labels: list[bool], seed: int, d
     settings = config.training
     random.seed(seed)
     torch.manual_seed(seed)
-    source = resolve_encoder_source(config.encoder)
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    base = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
-    model = get_peft_model(base, LoraConfig(task_type="SEQ_CLS", r=config.lora.r, lora_alpha=config.lora.alpha,
+    base, tokenizer = load_classifier_base(config.encoder)
+    device = resolve_device(settings.device)
+    model = get_peft_model(base.to(device), LoraConfig(task_type="SEQ_CLS", r=config.lora.r, lora_alpha=config.lora.alpha,
                                             lora_dropout=config.lora.dropout,
                                             target_modules=config.lora.target_modules))
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate,
@@ -136,7 +135,9 @@ def fit(config: CrisisConfig, texts: list[str], labels: list[bool], seed: int, d
     steps_per_epoch = -(-len(texts) // settings.batch_size)
     total = steps_per_epoch * settings.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(total, int(0.06 * total), "linear"))
-    targets = torch.tensor([int(y) for y in labels])
+    targets = torch.tensor([int(y) for y in labels], device=device)
+    # bf16 autocast on GPUs (fp32 master weights); the CPU path stays in fp32
+    precision = torch.autocast("cuda", torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
     generator = torch.Generator().manual_seed(seed)
     lengths = [len(tokenizer(text, truncation=True, max_length=settings.max_length)["input_ids"]) for text in texts]
     model.train()
@@ -144,8 +145,10 @@ def fit(config: CrisisConfig, texts: list[str], labels: list[bool], seed: int, d
         for _epoch in range(settings.epochs):
             for rows in length_grouped_batches(lengths, settings.batch_size, generator):
                 inputs = tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                   max_length=settings.max_length, return_tensors="pt")
-                loss = torch.nn.functional.cross_entropy(model(**inputs).logits, targets[rows])
+                                   max_length=settings.max_length, return_tensors="pt").to(device)
+                with precision:
+                    logits = model(**inputs).logits
+                loss = torch.nn.functional.cross_entropy(logits.float(), targets[rows])
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
@@ -231,8 +234,9 @@ def model_card(metadata: dict) -> str:
             f"- the screen out of fold at that threshold: recall {cv['recall']:.3f}, precision {cv['precision']:.3f}, "
             f"everyday texts flagged {cv['ordinary_flag_rate']:.3f}\n"
             f"- version: {metadata['version']}\n\n"
-            "Rebuild: `python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml "
-            "output_dir=llm/safety_data/crisis-minilm`\n")
+            "Rebuild: `python -m finetune.crisis --config RECIPE output_dir=...` with the crisis recipe in "
+            f"`configs/finetune/` whose encoder is {metadata['encoder']}; the full recipe is also stored under "
+            f"`recipe` in `{METADATA_FILE}`.\n")
 
 
 def train_crisis_model(config: CrisisConfig) -> dict:
