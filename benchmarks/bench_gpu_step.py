@@ -36,8 +36,9 @@ def main() -> None:
     print("launch latency us", (time.perf_counter() - start) / 2000 * 1e6)
     config = load_recipe(CrisisConfig, RECIPE, ["tracking.enabled=false"])
     base, tokenizer = load_classifier_base(config.encoder)
-    model = get_peft_model(base.cuda(), LoraConfig(task_type="SEQ_CLS", r=16, lora_alpha=32, lora_dropout=0.1,
-                                                   target_modules=config.lora.target_modules))
+    lora = LoraConfig(task_type="SEQ_CLS", r=config.lora.r, lora_alpha=config.lora.alpha,
+                      lora_dropout=config.lora.dropout, target_modules=config.lora.target_modules)
+    model = get_peft_model(base.cuda(), lora)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
     def step(batch: int, autocast: bool = True) -> None:

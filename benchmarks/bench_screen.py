@@ -14,8 +14,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from llm.io import read_jsonl
 from llm.safety import screen
-from retrieval.quality import CRISIS_SET, RETRIEVAL_QUERIES, read_jsonl
+from retrieval.quality import CRISIS_SET, RETRIEVAL_QUERIES
 
 SCREENS = {"rules only": None, "model v7": "llm/safety_data/crisis-minilm", "shipped panel (v7 + v9)": "shipped"}
 

@@ -71,7 +71,7 @@ class CrisisPanel:
 
 
 @lru_cache(maxsize=4)
-def load_crisis_screen(path: str = str(SHIPPED_CRISIS_SCREEN)) -> CrisisModel | CrisisPanel:
+def load_crisis_screen(path: str) -> CrisisModel | CrisisPanel:
     """The model or panel at ``path`` (a directory with crisis_model.json or crisis_panel.json), loaded once."""
     folder = Path(path).expanduser()
     if (folder / PANEL_FILE).is_file():
