@@ -23,7 +23,8 @@ class CrisisDataSettings(_Strict):
                                             "evals/datasets/everyday_journal2.jsonl",
                                             "evals/datasets/everyday_journal3.jsonl",
                                             "evals/datasets/everyday_journal4.jsonl",
-                                            "evals/datasets/everyday_journal5.jsonl"],
+                                            "evals/datasets/everyday_journal5.jsonl",
+                                            "evals/datasets/everyday_journal6.jsonl"],
                                    description="JSONL evaluation sets (a `text` per row) that are never trained on: "
                                                "the leak guard treats their rows as held out")
     ordinary_negatives: int = Field(default=1000, ge=0,

@@ -9,6 +9,7 @@ RULE_SPLITS = ("dev", "heldout", "heldout2")  # the rules were built on these
 # written by writers who never saw the rules or the model's data: blind until used for a decision, then trained on
 SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout10")
 BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout13", "heldout14")  # never trained on
+UNREAD_SPLITS = ("heldout15",)  # added unread: no screen has been measured on it yet (docs/retrieval.md, rule L)
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -19,7 +20,7 @@ def test_crisis_set_is_large_balanced_and_well_formed():
     assert {"explicit", "indirect", "hyperbole", "lyrics", "film", "past_recovered"} <= kinds
     positives = sum(row["crisis"] for row in rows)
     assert 0.3 <= positives / len(rows) <= 0.7
-    assert {row["split"] for row in rows} == {*RULE_SPLITS, *SPENT_SPLITS, *BLIND_SPLITS}
+    assert {row["split"] for row in rows} == {*RULE_SPLITS, *SPENT_SPLITS, *BLIND_SPLITS, *UNREAD_SPLITS}
 
 
 def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
@@ -51,7 +52,7 @@ def test_the_shipped_screen_gives_its_documented_numbers():
         if split in BLIND_SPLITS:
             found = round(scores["recall"] * scores["positives"])
             assert (scores["positives"], found, scores["flagged"]) == SHIPPED_ON_BLIND[split], split
-        else:
+        elif split not in UNREAD_SPLITS:
             assert scores["recall"] >= 0.95, (split, result["false_negatives"])
     rates = everyday_flag_rates(model="shipped", emotion_split=None)
     assert {name: counts["flagged"] for name, counts in rates.items()} == SHIPPED_EVERYDAY_FLAGS
