@@ -8,8 +8,7 @@ from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_
 RULE_SPLITS = ("dev", "heldout", "heldout2")  # the rules were built on these
 # written by writers who never saw the rules or the model's data: blind until used for a decision, then trained on
 SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout10")
-BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout13", "heldout14")  # never trained on
-UNREAD_SPLITS = ("heldout15",)  # added unread: no screen has been measured on it yet (docs/retrieval.md, rule L)
+BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15")  # never trained on
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -20,7 +19,7 @@ def test_crisis_set_is_large_balanced_and_well_formed():
     assert {"explicit", "indirect", "hyperbole", "lyrics", "film", "past_recovered"} <= kinds
     positives = sum(row["crisis"] for row in rows)
     assert 0.3 <= positives / len(rows) <= 0.7
-    assert {row["split"] for row in rows} == {*RULE_SPLITS, *SPENT_SPLITS, *BLIND_SPLITS, *UNREAD_SPLITS}
+    assert {row["split"] for row in rows} == {*RULE_SPLITS, *SPENT_SPLITS, *BLIND_SPLITS}
 
 
 def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
@@ -36,11 +35,13 @@ def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
 
 
 # The shipped opt-in screen (v10: models v7 and v9 must agree), as docs/retrieval.md reports it.
-# Blind splits: (risk texts, found, flagged). Below the recall target on the two newest.
+# Blind splits: (risk texts, found, flagged). Below the recall target on heldout13 and heldout14.
 SHIPPED_ON_BLIND = {"heldout8": (100, 98, 107), "heldout9": (100, 99, 109), "heldout11": (99, 95, 107),
-                    "heldout12": (97, 93, 110), "heldout13": (99, 92, 111), "heldout14": (100, 89, 112)}
+                    "heldout12": (97, 93, 110), "heldout13": (99, 92, 111), "heldout14": (100, 89, 112),
+                    "heldout15": (99, 96, 112)}
 SHIPPED_EVERYDAY_FLAGS = {"journal_entries": 4, "everyday_journal": 16, "everyday_journal2": 20,
-                          "everyday_journal3": 13, "everyday_journal4": 16, "everyday_journal5": 12}
+                          "everyday_journal3": 13, "everyday_journal4": 16, "everyday_journal5": 12,
+                          "everyday_journal6": 13}
 
 
 def test_the_shipped_screen_gives_its_documented_numbers():
@@ -52,7 +53,7 @@ def test_the_shipped_screen_gives_its_documented_numbers():
         if split in BLIND_SPLITS:
             found = round(scores["recall"] * scores["positives"])
             assert (scores["positives"], found, scores["flagged"]) == SHIPPED_ON_BLIND[split], split
-        elif split not in UNREAD_SPLITS:
+        else:
             assert scores["recall"] >= 0.95, (split, result["false_negatives"])
     rates = everyday_flag_rates(model="shipped", emotion_split=None)
     assert {name: counts["flagged"] for name, counts in rates.items()} == SHIPPED_EVERYDAY_FLAGS
@@ -61,7 +62,7 @@ def test_the_shipped_screen_gives_its_documented_numbers():
 def test_the_rules_leave_everyday_journal_entries_alone():
     """Every flag replaces activity suggestions with crisis resources: ordinary entries must not trip the rules."""
     rates = everyday_flag_rates(model=None, emotion_split=None)
-    assert list(rates) == ["journal_entries", *(f"everyday_journal{n}" for n in ("", 2, 3, 4, 5))]
+    assert list(rates) == ["journal_entries", *(f"everyday_journal{n}" for n in ("", 2, 3, 4, 5, 6))]
     assert rates["journal_entries"]["n"] >= 80
     assert all(rates[name]["n"] >= 199 for name in list(rates)[1:])  # 200 written; exact copies of other texts dropped
     assert all(counts["flagged"] == 0 for counts in rates.values()), rates
