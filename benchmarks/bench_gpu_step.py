@@ -11,7 +11,7 @@ bigger batch costs almost nothing.
 import time
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import get_peft_model
 from torch.profiler import ProfilerActivity, profile
 
 from finetune.config import load_recipe
@@ -36,9 +36,7 @@ def main() -> None:
     print("launch latency us", (time.perf_counter() - start) / 2000 * 1e6)
     config = load_recipe(CrisisConfig, RECIPE, ["tracking.enabled=false"])
     base, tokenizer = load_classifier_base(config.encoder)
-    lora = LoraConfig(task_type="SEQ_CLS", r=config.lora.r, lora_alpha=config.lora.alpha,
-                      lora_dropout=config.lora.dropout, target_modules=config.lora.target_modules)
-    model = get_peft_model(base.cuda(), lora)
+    model = get_peft_model(base.cuda(), config.lora.peft_config())
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
     def step(batch: int, autocast: bool = True) -> None:

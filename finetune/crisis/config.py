@@ -2,6 +2,7 @@
 
 from typing import Literal
 
+from peft import LoraConfig
 from pydantic import Field
 
 from finetune.config import LoraSettings, TrackingSettings, _Strict
@@ -41,6 +42,11 @@ class EncoderLora(LoraSettings):
 
     dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
     target_modules: list[str] = Field(default=["query", "key", "value", "dense"])
+
+    def peft_config(self) -> LoraConfig:
+        """The PEFT config of a sequence classifier with these settings."""
+        return LoraConfig(task_type="SEQ_CLS", r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=self.target_modules)
 
 
 class CrisisTraining(_Strict):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import get_peft_model
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
@@ -127,9 +127,7 @@ def fit(config: CrisisConfig, texts: list[str], labels: list[bool], seed: int, d
     torch.manual_seed(seed)
     base, tokenizer = load_classifier_base(config.encoder)
     device = resolve_device(settings.device)
-    lora = LoraConfig(task_type="SEQ_CLS", r=config.lora.r, lora_alpha=config.lora.alpha,
-                      lora_dropout=config.lora.dropout, target_modules=config.lora.target_modules)
-    model = get_peft_model(base.to(device), lora)
+    model = get_peft_model(base.to(device), config.lora.peft_config())
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
     steps_per_epoch = -(-len(texts) // settings.batch_size)
