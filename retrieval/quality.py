@@ -23,7 +23,8 @@ EVERYDAY_SETS = {"everyday_journal": DATASETS / "everyday_journal.jsonl",
                  "everyday_journal3": DATASETS / "everyday_journal3.jsonl",
                  "everyday_journal4": DATASETS / "everyday_journal4.jsonl",
                  "everyday_journal5": DATASETS / "everyday_journal5.jsonl",
-                 "everyday_journal6": DATASETS / "everyday_journal6.jsonl"}
+                 "everyday_journal6": DATASETS / "everyday_journal6.jsonl",
+                 "everyday_journal7": DATASETS / "everyday_journal7.jsonl"}
 RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
 
 

@@ -25,7 +25,8 @@ class CrisisDataSettings(_Strict):
                                             "evals/datasets/everyday_journal3.jsonl",
                                             "evals/datasets/everyday_journal4.jsonl",
                                             "evals/datasets/everyday_journal5.jsonl",
-                                            "evals/datasets/everyday_journal6.jsonl"],
+                                            "evals/datasets/everyday_journal6.jsonl",
+                                            "evals/datasets/everyday_journal7.jsonl"],
                                    description="JSONL evaluation sets (a `text` per row) that are never trained on: "
                                                "the leak guard treats their rows as held out")
     ordinary_negatives: int = Field(default=1000, ge=0,

@@ -8,7 +8,10 @@ from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_
 RULE_SPLITS = ("dev", "heldout", "heldout2")  # the rules were built on these
 # written by writers who never saw the rules or the model's data: blind until used for a decision, then trained on
 SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout10")
-BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15")  # never trained on
+BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15",
+                "heldout16")  # never trained on
+# added unread for rule M (docs/retrieval.md): no screen's numbers on them are looked at before its decision run
+UNREAD = ("heldout16", "everyday_journal7")
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -50,19 +53,21 @@ def test_the_shipped_screen_gives_its_documented_numbers():
     result = evaluate_crisis_screen(model="shipped")
     assert set(result["components"]) == {"rules", "classifier"}
     for split, scores in result["splits"].items():
+        if split in UNREAD:
+            continue
         if split in BLIND_SPLITS:
             found = round(scores["recall"] * scores["positives"])
             assert (scores["positives"], found, scores["flagged"]) == SHIPPED_ON_BLIND[split], split
         else:
             assert scores["recall"] >= 0.95, (split, result["false_negatives"])
     rates = everyday_flag_rates(model="shipped", emotion_split=None)
-    assert {name: counts["flagged"] for name, counts in rates.items()} == SHIPPED_EVERYDAY_FLAGS
+    assert {name: counts["flagged"] for name, counts in rates.items() if name not in UNREAD} == SHIPPED_EVERYDAY_FLAGS
 
 
 def test_the_rules_leave_everyday_journal_entries_alone():
     """Every flag replaces activity suggestions with crisis resources: ordinary entries must not trip the rules."""
     rates = everyday_flag_rates(model=None, emotion_split=None)
-    assert list(rates) == ["journal_entries", *(f"everyday_journal{n}" for n in ("", 2, 3, 4, 5, 6))]
+    assert list(rates) == ["journal_entries", *(f"everyday_journal{n}" for n in ("", 2, 3, 4, 5, 6, 7))]
     assert rates["journal_entries"]["n"] >= 80
     assert all(rates[name]["n"] >= 199 for name in list(rates)[1:])  # 200 written; exact copies of other texts dropped
     assert all(counts["flagged"] == 0 for counts in rates.values()), rates
