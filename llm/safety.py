@@ -13,9 +13,9 @@ A later denial ("just kidding", "I'm fine") never clears an entry: exemptions on
 the match (and, for past statements, at signs of recovery), never at what follows.
 
 Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``), or a
-panel of models that must all agree (``llm.crisis_panel``), can screen beside them or replace them, as the model
-was trained. It is off by default: it finds far more risk on unseen text but also flags some ordinary journal
-entries (measured in docs/retrieval.md).
+panel of models whose verdicts are combined (``llm.crisis_panel``), can screen beside them or replace them, as
+the model was trained. It is off by default: it finds far more risk on unseen text but also flags some
+ordinary journal entries (measured in docs/retrieval.md).
 """
 
 import re
@@ -279,7 +279,7 @@ def describe_screen(model: str | None = None) -> str:
     classifier = screening_model(model)
     if classifier is None:
         return "rules only"
-    what = (f"panel {model} of {len(classifier.members)} models that must all flag"
+    what = (f"panel {model} of {len(classifier.members)} models {classifier.rule()}"
             if isinstance(classifier, CrisisPanel) else f"model {model}")
     if classifier.rules == "fallback":
         return f"{what}, alone (version {classifier.version}; the rules are its fallback)"

@@ -29,7 +29,7 @@ from llm.crisis_model import (
     scoring_units,
     split_sentences,
 )
-from llm.crisis_panel import PANEL_FILE, CrisisPanel, load_crisis_screen
+from llm.crisis_panel import PANEL_FILE, CrisisPanel, load_crisis_screen, log_odds_margin, panel_flags
 from llm.safety import describe_screen, screen
 from tests.tiny_models import fixture_data_path, tiny_bert_dir, tiny_llama_dir, word_tokenizer
 
@@ -137,10 +137,43 @@ def _variant(source: str, folder: Path, **changes) -> Path:
     return folder
 
 
-def _panel(folder: Path, *members: str) -> str:
+def _panel(folder: Path, *members: str, **spec) -> str:
     folder.mkdir()
-    (folder / PANEL_FILE).write_text(json.dumps({"members": [f"../{member}" for member in members]}))
+    (folder / PANEL_FILE).write_text(json.dumps({"members": [f"../{member}" for member in members], **spec}))
     return str(folder)
+
+
+def test_panel_rules_combine_member_scores_as_documented():
+    thresholds = [0.5, 0.5]
+    assert log_odds_margin(0.5, 0.5) == 0.0 and log_odds_margin(0.9, 0.5) > 0 > log_odds_margin(0.1, 0.5)
+    assert not panel_flags("all", [0.9, 0.1], thresholds, 2)
+    assert panel_flags("all", [0.9, 0.6], thresholds, 2)
+    assert panel_flags("vote", [0.9, 0.1, 0.7], thresholds + [0.5], 2)
+    assert not panel_flags("vote", [0.9, 0.1, 0.2], thresholds + [0.5], 2)
+    assert panel_flags("mean", [0.99, 0.2], thresholds, 2)  # one confident member outvotes a hesitant one
+    assert not panel_flags("mean", [0.6, 0.01], thresholds, 2)
+    # a threshold of 0 or above 1 is clipped, not infinite: the other member still counts
+    assert panel_flags("mean", [0.3, 0.3], [0.0, 0.5], 2) and not panel_flags("mean", [0.3, 0.3], [1.01, 0.5], 2)
+
+
+def test_vote_and_mean_panels_screen_through_the_service(trained, tmp_path):
+    config, _metadata = trained
+    text = "nobody will miss me"
+    for name, threshold in (("always", 0.0), ("never", 1.01), ("trained", None)):
+        _variant(config.output_dir, tmp_path / name, rules="fallback",
+                 **({} if threshold is None else {"threshold": threshold}))
+    alone = screen(text, model=str(tmp_path / "trained"))
+    assert alone.crisis
+    two_of_three = screen(text, model=_panel(tmp_path / "vote2", "always", "never", "trained", combine="vote"))
+    assert two_of_three.crisis and two_of_three.risk_score == pytest.approx(alone.risk_score)  # the median
+    three_of_three = _panel(tmp_path / "vote3", "always", "never", "trained", combine="vote", min_votes=3)
+    assert not screen(text, model=three_of_three).crisis
+    # "always" and "never" sit at opposite clipped thresholds, so their mean margin is the score's own log-odds
+    mean = screen(text, model=_panel(tmp_path / "mean", "always", "never", combine="mean"))
+    assert mean.crisis == (alone.risk_score >= 0.5)
+    assert describe_screen(str(tmp_path / "vote3")).startswith(
+        f"panel {tmp_path / 'vote3'} of 3 models of which at least 3 must flag")
+    assert load_crisis_screen(str(tmp_path / "mean")).version.startswith("mean(")
 
 
 def test_a_panel_flags_only_what_every_member_flags(trained, tmp_path):
@@ -170,6 +203,10 @@ def test_a_broken_panel_is_refused_with_a_reason(trained, tmp_path):
     (tmp_path / "one" / PANEL_FILE).write_text(json.dumps({"members": ["../beside"]}))
     with pytest.raises(CrisisModelError, match="at least 2"):
         CrisisPanel.load(tmp_path / "one")
+    with pytest.raises(CrisisModelError, match="min_votes=3 needs combine 'vote' and at most 2 members"):
+        CrisisPanel.load(_panel(tmp_path / "too-many-votes", "fallback", "fallback", combine="vote", min_votes=3))
+    with pytest.raises(CrisisModelError, match="combine"):
+        CrisisPanel.load(_panel(tmp_path / "unknown", "fallback", "fallback", combine="any"))
     with pytest.raises(CrisisModelError, match="neither a crisis model"):
         load_crisis_screen(str(tmp_path))
 
