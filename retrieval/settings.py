@@ -60,8 +60,9 @@ class SafetySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locale: str = "default"
-    model: str | None = Field(default=None, description='learned crisis model: "shipped", a '
-                                                        'crisis-model directory, or null (rules only)')
+    model: str | None = Field(default="shipped", description='learned crisis screen: "shipped" (the shipped '
+                                                              'panel, the default), a model or panel directory, '
+                                                              'or null (rules only)')
 
 
 class RetrievalSettings(BaseModel):

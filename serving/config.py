@@ -60,11 +60,10 @@ class ServingConfig(BaseModel):
     api_keys: dict[str, str] = Field(default_factory=dict, description="API key -> user; empty: single user")
     single_user: str = Field(default="local", description="the user of single-user mode (no API keys)")
     crisis_locale: str = Field(default="default", description="crisis resources locale")
-    crisis_model: str | None = Field(default=None, description='learned crisis screen (beside the rules, or alone '
-                                                               'with the rules as fallback, as trained): '
-                                                               '"shipped" (the shipped panel of models that must '
-                                                               'agree), a model or panel directory, or null '
-                                                               '(rules only)')
+    crisis_model: str | None = Field(default="shipped", description='learned crisis screen (beside the rules, or '
+                                                                    'alone with the rules as fallback, as trained): '
+                                                                    '"shipped" (the shipped panel, the default), a '
+                                                                    'model or panel directory, or null (rules only)')
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     shutdown_grace_s: float = Field(default=30.0, ge=0, description="time in-flight requests get on shutdown")

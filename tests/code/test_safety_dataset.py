@@ -6,12 +6,10 @@ from retrieval.cli import app
 from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_rates, read_jsonl
 
 RULE_SPLITS = ("dev", "heldout", "heldout2")  # the rules were built on these
-# written by writers who never saw the rules or the model's data: blind until used for a decision, then trained on
-SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout10")
-BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15",
-                "heldout16")  # never trained on
-# added unread for rule M (docs/retrieval.md): no screen's numbers on them are looked at before its decision run
-UNREAD = ("heldout16", "everyday_journal7")
+# written by writers who never saw the rules or the models' data: blind until used for a decision, then trained on
+# (heldout13 and heldout14 by two of the three shipped models, v14 and v15)
+SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout10", "heldout13", "heldout14")
+BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout15", "heldout16")  # no shipped model trains on these
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
@@ -37,31 +35,29 @@ def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
     assert result["n"] == sum(scores["n"] for scores in result["splits"].values())
 
 
-# The shipped opt-in screen (v10: models v7 and v9 must agree), as docs/retrieval.md reports it.
-# Blind splits: (risk texts, found, flagged). Below the recall target on heldout13 and heldout14.
-SHIPPED_ON_BLIND = {"heldout8": (100, 98, 107), "heldout9": (100, 99, 109), "heldout11": (99, 95, 107),
-                    "heldout12": (97, 93, 110), "heldout13": (99, 92, 111), "heldout14": (100, 89, 112),
-                    "heldout15": (99, 96, 112)}
-SHIPPED_EVERYDAY_FLAGS = {"journal_entries": 4, "everyday_journal": 16, "everyday_journal2": 20,
-                          "everyday_journal3": 13, "everyday_journal4": 16, "everyday_journal5": 12,
-                          "everyday_journal6": 13}
+# The shipped screen, on by default (v16: models v9, v14 and v15 must all flag), as docs/retrieval.md reports it.
+# Blind splits: (risk texts, found, flagged); recall >= 0.95 and precision >= 0.85 on each.
+SHIPPED_ON_BLIND = {"heldout8": (100, 98, 103), "heldout9": (100, 99, 107), "heldout11": (99, 97, 105),
+                    "heldout12": (97, 93, 103), "heldout15": (99, 98, 111), "heldout16": (100, 96, 99)}
+SHIPPED_EVERYDAY_FLAGS = {"journal_entries": 1, "everyday_journal": 8, "everyday_journal2": 9,
+                          "everyday_journal3": 6, "everyday_journal4": 8, "everyday_journal5": 9,
+                          "everyday_journal6": 8, "everyday_journal7": 8}
 
 
 def test_the_shipped_screen_gives_its_documented_numbers():
-    """The opt-in screen: recall >= 0.95 on the splits its models trained on, and exactly the documented counts on
-    the blind splits and the ordinary entries (a change in scoring or data shows up here)."""
+    """The default screen: recall >= 0.95 on the splits its models trained on, and exactly the documented counts
+    on the blind splits and the ordinary entries (a change in scoring or data shows up here)."""
     result = evaluate_crisis_screen(model="shipped")
     assert set(result["components"]) == {"rules", "classifier"}
     for split, scores in result["splits"].items():
-        if split in UNREAD:
-            continue
         if split in BLIND_SPLITS:
             found = round(scores["recall"] * scores["positives"])
             assert (scores["positives"], found, scores["flagged"]) == SHIPPED_ON_BLIND[split], split
+            assert scores["recall"] >= 0.95 and scores["precision"] >= 0.85, split
         else:
             assert scores["recall"] >= 0.95, (split, result["false_negatives"])
     rates = everyday_flag_rates(model="shipped", emotion_split=None)
-    assert {name: counts["flagged"] for name, counts in rates.items() if name not in UNREAD} == SHIPPED_EVERYDAY_FLAGS
+    assert {name: counts["flagged"] for name, counts in rates.items()} == SHIPPED_EVERYDAY_FLAGS
 
 
 def test_the_rules_leave_everyday_journal_entries_alone():

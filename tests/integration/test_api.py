@@ -55,7 +55,7 @@ def test_health_ready_and_model(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["checks"]["store"] == "ready"
-    assert ready["checks"]["crisis_model"] == "off"  # rules only, the default
+    assert ready["checks"]["crisis_model"] == "ready"  # the shipped panel, the default
     model = client.get("/v1/model", headers=ALICE).json()
     assert model["state"] == "ready" and model["model"]["backend"] == "transformers"
     assert "/v1/classify" in client.get("/openapi.json").json()["paths"]

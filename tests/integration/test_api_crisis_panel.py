@@ -1,4 +1,4 @@
-"""The server with the shipped crisis panel switched on (`crisis_model: shipped`): real uvicorn, real SQLite."""
+"""The server with the shipped crisis panel (`crisis_model: shipped`, the default): real uvicorn, real SQLite."""
 
 import httpx
 import pytest
@@ -8,7 +8,7 @@ from tests.integration.serving_harness import ServerProcess, write_yaml
 
 pytestmark = [pytest.mark.integration]
 
-# risk the rules have no pattern for; both models of the panel flag it
+# risk the rules have no pattern for; every model of the panel flags it
 INDIRECT_PLAN = ("I have been giving my things away and I wrote letters to everyone I love. "
                  "Sunday feels like the right day.")
 ORDINARY = "Had a long walk with my sister and we laughed about the dog."
