@@ -81,6 +81,9 @@ class SliceSettings(_Strict):
 
 class SystemChecks(_Strict):
     crisis_set: str = "evals/datasets/crisis_screen.jsonl"
+    crisis_model: str | None = Field(default="shipped", description='the crisis screen measured: "shipped" (the '
+                                                                    "default panel), a model or panel directory, "
+                                                                    "or null (the rules alone)")
     retrieval_queries: str = "evals/datasets/retrieval_queries.jsonl"
     retrieval_k: int = Field(default=3, ge=1)
 

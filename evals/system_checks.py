@@ -15,8 +15,8 @@ def crisis_screen(settings: SystemChecks) -> dict:
     try:
         from retrieval.quality import evaluate_crisis_screen
 
-        return {"available": True, "path": str(path), **evaluate_crisis_screen(path)}
-    except (ImportError, FileNotFoundError) as error:
+        return {"available": True, "path": str(path), **evaluate_crisis_screen(path, model=settings.crisis_model)}
+    except (ImportError, FileNotFoundError, ValueError) as error:  # ValueError: a crisis model that fails to load
         return _not_available(path, error)
 
 
@@ -42,5 +42,10 @@ def retrieval_quality(settings: SystemChecks) -> dict:
 
 
 def _not_available(path: Path, error: Exception) -> dict:
-    reason = f"{path} not found" if isinstance(error, FileNotFoundError) else f"module missing ({error})"
+    if isinstance(error, FileNotFoundError):
+        reason = f"{path} not found"
+    elif isinstance(error, ImportError):
+        reason = f"module missing ({error})"
+    else:
+        reason = f"crisis model failed to load ({error})"
     return {"available": False, "reason": reason}

@@ -41,4 +41,6 @@ def test_real_model_never_suggests_activities_on_crisis(service, shipped_classif
     text = "Everyone would be better off without me."
     [prediction] = shipped_classifier.predict([text])
     result = service.explain(text, prediction)
-    assert result.path == "crisis" and result.recommendations == [] and result.safety == screen(text)
+    assert service.settings.safety.model == "shipped"  # the default: the learned panel screens
+    assert result.path == "crisis" and result.recommendations == []
+    assert result.safety == screen(text, model="shipped") and "classifier" in result.safety.matched
