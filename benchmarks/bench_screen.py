@@ -18,7 +18,9 @@ from llm.io import read_jsonl
 from llm.safety import screen
 from retrieval.quality import CRISIS_SET, RETRIEVAL_QUERIES
 
-SCREENS = {"rules only": None, "model v7": "llm/safety_data/crisis-minilm", "shipped panel (v7 + v9)": "shipped"}
+SCREENS = {"rules only (the fallback)": None, "model v9 (MiniLM)": "llm/safety_data/crisis-minilm-v9",
+           "model v15 (SmolLM2-135M)": "llm/safety_data/crisis-smollm2-v15",
+           "shipped panel v16 (v9 + v14 + v15, the default)": "shipped"}
 
 
 def latencies_ms(texts: list[str], model: str | None) -> list[float]:
