@@ -137,6 +137,14 @@ def _variant(source: str, folder: Path, **changes) -> Path:
     return folder
 
 
+def _panel_members(trained, tmp_path: Path) -> None:
+    """Copies of the trained model: "always" flags everything (threshold 0), "never" nothing (threshold > 1)."""
+    config, _metadata = trained
+    for name, threshold in (("always", 0.0), ("never", 1.01), ("trained", None)):
+        _variant(config.output_dir, tmp_path / name, rules="fallback",
+                 **({} if threshold is None else {"threshold": threshold}))
+
+
 def _panel(folder: Path, *members: str, **spec) -> str:
     folder.mkdir()
     (folder / PANEL_FILE).write_text(json.dumps({"members": [f"../{member}" for member in members], **spec}))
@@ -157,11 +165,8 @@ def test_panel_rules_combine_member_scores_as_documented():
 
 
 def test_vote_and_mean_panels_screen_through_the_service(trained, tmp_path):
-    config, _metadata = trained
     text = "nobody will miss me"
-    for name, threshold in (("always", 0.0), ("never", 1.01), ("trained", None)):
-        _variant(config.output_dir, tmp_path / name, rules="fallback",
-                 **({} if threshold is None else {"threshold": threshold}))
+    _panel_members(trained, tmp_path)
     alone = screen(text, model=str(tmp_path / "trained"))
     assert alone.crisis
     two_of_three = screen(text, model=_panel(tmp_path / "vote2", "always", "never", "trained", combine="vote"))
@@ -177,11 +182,8 @@ def test_vote_and_mean_panels_screen_through_the_service(trained, tmp_path):
 
 
 def test_a_panel_flags_only_what_every_member_flags(trained, tmp_path):
-    config, _metadata = trained
     text = "nobody will miss me"
-    for name, threshold in (("always", 0.0), ("never", 1.01), ("trained", None)):
-        _variant(config.output_dir, tmp_path / name, rules="fallback",
-                 **({} if threshold is None else {"threshold": threshold}))
+    _panel_members(trained, tmp_path)
     alone = screen(text, model=str(tmp_path / "trained"))
     assert alone.crisis  # the trained model flags the text on its own
     agreed = screen(text, model=_panel(tmp_path / "agree", "always", "trained"))
