@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.model.journal_cases import ISSUE_CASES, JOURNAL_CASES
+
 INVARIANCE = [
     ("i feel so alone tonight", ["I feel SO alone tonight!!", "I feel so alone tonight…", "i feel so alone tonight\n\n"]),
     ("i am so happy and excited about the weekend",
@@ -42,3 +44,19 @@ def test_real_embedded_model_classifies_texts_with_six_scores_summing_to_one(shi
         assert abs(sum(p.scores.values()) - 1) < 1e-4
         assert p.model_version.startswith("smollm2-135m-instruct+")
     assert predictions[0].emotion == "sadness"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry, emotion", ISSUE_CASES)
+def test_the_entries_of_issue_18_get_their_obvious_label(shipped_classifier, entry, emotion):
+    assert shipped_classifier.predict([entry])[0].emotion == emotion
+
+
+@pytest.mark.slow
+def test_journal_style_entries_get_their_obvious_label(shipped_classifier):
+    """At least 90% of 36 hand-written entries (6 per label) right, and at least 4 of 6 for every label."""
+    predicted = [p.emotion for p in shipped_classifier.predict([text for text, _ in JOURNAL_CASES])]
+    wrong = [(text, gold, got) for (text, gold), got in zip(JOURNAL_CASES, predicted) if got != gold]
+    assert len(wrong) <= len(JOURNAL_CASES) // 10, f"{len(wrong)} wrong: {wrong}"
+    for label in {gold for _, gold in JOURNAL_CASES}:
+        assert sum(gold == label for _, gold, _ in wrong) <= 2, f"{label}: {wrong}"
