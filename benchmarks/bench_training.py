@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-RECIPE = "configs/finetune/smollm2-135m-lora.yaml"
+RECIPE = "configs/finetune/smollm2-135m-lora-dair.yaml"
 
 
 def _free_port() -> int:

@@ -1,8 +1,12 @@
 """`python -m evals`: evaluate named models and write metrics.json, predictions.jsonl, report.md and plots.
 
     python -m evals [--config configs/evals/default.yaml] [--models baseline,llm-lora] [--split test]
-                    [--dataset PATH.jsonl] [--limit N] [--output DIR] [--gate] [--no-tracking]
+                    [--dataset NAME_OR_PATH ...] [--limit N] [--output DIR] [--gate] [--no-tracking]
+    python -m evals --dataset goemotions6-validation --dataset journal-dev   # several sets, one run
     python -m evals promote --name emotion-llm [--challenger challenger] [--champion champion] [...]
+
+A dataset is a named split (dair-ai-test, dair-ai-validation, goemotions6-validation, journal-dev, ...) or a
+JSONL file of {"text", "label_text"} rows. Several sets give one report folder each plus summary.md.
 
 Exit codes: 0 done (gates passed / challenger promoted), 1 a gate failed / challenger not promoted,
 2 bad input (config, dataset, model files, registry).
@@ -16,11 +20,11 @@ from pathlib import Path
 
 from evals import promote
 from evals.config import DEFAULT_CONFIG, EvalConfig, EvalConfigError, load_eval_config
-from evals.dataset import EvalDataset, load_eval_dataset
+from evals.dataset import EvalDataset, load_eval_datasets
 from evals.gates import NoGatedModelError, gated_models
-from evals.harness import HarnessOptions, default_output_dir, publish, run_harness
+from evals.harness import HarnessOptions, SetEvaluation, default_output_dir, publish, run_harness
 from evals.models import uses_registry
-from evals.report import console_table
+from evals.report import aligned, console_table, multi_set_rows
 from finetune.data import DatasetError
 from llm.classifier import ClassifierError
 from llm.registry import configure_mlflow
@@ -30,8 +34,11 @@ USER_ERRORS = (EvalConfigError, DatasetError, ClassifierError, NoGatedModelError
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="eval recipe (default: %(default)s)")
-    parser.add_argument("--split", choices=["train", "validation", "test"], help="dataset split (config default)")
-    parser.add_argument("--dataset", help="JSONL file with 'text' and 'label_text' rows, instead of a split")
+    parser.add_argument("--split", choices=["train", "validation", "test"],
+                        help="dair-ai/emotion split (config default), when no --dataset is given")
+    parser.add_argument("--dataset", action="append", default=[], metavar="NAME_OR_PATH",
+                        help="a named set (dair-ai-test, goemotions6-validation, journal-dev, ...) or a JSONL file "
+                             "of 'text' and 'label_text' rows; repeat it (or separate with commas) for several")
     parser.add_argument("--limit", type=int, help="evaluate only the first N texts")
     parser.add_argument("--output", type=Path, help="report directory (default: reports/<timestamp>-<split>)")
     parser.add_argument("--no-tracking", action="store_true", help="do not log the run to MLflow")
@@ -58,12 +65,14 @@ def _promote_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _dataset(args: argparse.Namespace, config: EvalConfig) -> EvalDataset:
-    return load_eval_dataset(args.split or config.dataset.split, args.dataset, config.dataset.source, args.limit)
+def _datasets(args: argparse.Namespace, config: EvalConfig) -> list[EvalDataset]:
+    references = [part.strip() for value in args.dataset for part in value.split(",") if part.strip()]
+    return load_eval_datasets(references or config.dataset.sets, args.split or config.dataset.split,
+                              config.dataset.source, args.limit)
 
 
-def _options(args: argparse.Namespace, dataset: EvalDataset, argv: list[str], **extra) -> HarnessOptions:
-    return HarnessOptions(output=args.output or default_output_dir(dataset),
+def _options(args: argparse.Namespace, datasets: list[EvalDataset], argv: list[str], **extra) -> HarnessOptions:
+    return HarnessOptions(output=args.output or default_output_dir(datasets),
                           command=shlex.join(["python", "-m", "evals", *argv]), track=not args.no_tracking,
                           progress=not args.no_progress, **extra)
 
@@ -75,14 +84,14 @@ def evaluate_command(argv: list[str]) -> int:
     specs = config.select([n.strip() for n in args.models.split(",") if n.strip()] if args.models else None)
     if args.gate:
         gated_models(list(specs), config.gates)
-    dataset = _dataset(args, config)
+    datasets = _datasets(args, config)
     if any(uses_registry(spec) for spec in specs.values()):
         configure_mlflow(config.tracking.tracking_uri)
-    options = _options(args, dataset, argv, gate=args.gate)
-    results, scores = run_harness(config, specs, dataset, options)
-    run_id = publish(results, dataset, scores, config, options)
-    _print_summary(results, options.output, run_id)
-    return 1 if args.gate and not results["gates"]["passed"] else 0
+    options = _options(args, datasets, argv, gate=args.gate)
+    evaluations = run_harness(config, specs, datasets, options)
+    run_ids = publish(evaluations, config, options)
+    _print_summary(evaluations, options.output, run_ids)
+    return 1 if args.gate and not all(e.results["gates"]["passed"] for e in evaluations) else 0
 
 
 def promote_command(argv: list[str]) -> int:
@@ -91,37 +100,45 @@ def promote_command(argv: list[str]) -> int:
     config = load_eval_config(args.config)
     versions = promote.resolve_versions(args.name, args.challenger, args.champion, config.tracking.tracking_uri)
     specs = promote.promotion_specs(config, versions)
-    dataset = _dataset(args, config)
-    options = _options(args, dataset, ["promote", *argv], gate=True, gate_models=[promote.CHALLENGER])
-    results, scores = run_harness(config, specs, dataset, options)
-    decision = promote.decide(results, versions, config)
-    results["promotion"] = promote.as_dict(decision, versions, args.challenger, args.champion)
-    run_id = publish(results, dataset, scores, config, options)
+    datasets = _datasets(args, config)
+    if len(datasets) != 1:
+        raise EvalConfigError("promotion decides on one dataset: give at most one --dataset")
+    options = _options(args, datasets, ["promote", *argv], gate=True, gate_models=[promote.CHALLENGER])
+    [evaluation] = run_harness(config, specs, datasets, options)
+    decision = promote.decide(evaluation.results, versions, config)
+    evaluation.results["promotion"] = promote.as_dict(decision, versions, args.challenger, args.champion)
+    run_ids = publish([evaluation], config, options)
     promote.move_alias(versions, args.champion, decision, config.tracking.tracking_uri)
-    _print_summary(results, options.output, run_id)
+    _print_summary([evaluation], options.output, run_ids)
     verdict = (f"promoted {args.name} version {decision.challenger_version} to @{args.champion}"
                if decision.promoted else f"kept @{args.champion} (version {decision.champion_version})")
     print(f"{verdict}: {decision.reason}")
     return 0 if decision.promoted else 1
 
 
-def _print_summary(results: dict, output: Path, run_id: str | None) -> None:
-    data = results["dataset"]
-    print(f"\n{data['name']} ({data['split']}, n={data['n']})")
-    print(console_table(results))
-    for model, m in results["models"].items():
-        if m["errors"]["count"]:
-            example = m["errors"]["examples"][0] if m["errors"]["examples"] else None
-            print(f"! {model} failed on {m['errors']['count']} inputs"
-                  + (f", e.g. #{example['index']}: {example['error']}" if example else ""))
+def _print_summary(evaluations: list[SetEvaluation], output: Path, run_ids: list[str]) -> None:
+    for evaluation in evaluations:
+        results = evaluation.results
+        data = results["dataset"]
+        print(f"\n{data['name']} ({data['split']}, n={data['n']})")
+        print(console_table(results))
+        for model, m in results["models"].items():
+            if m["errors"]["count"]:
+                example = m["errors"]["examples"][0] if m["errors"]["examples"] else None
+                print(f"! {model} failed on {m['errors']['count']} inputs"
+                      + (f", e.g. #{example['index']}: {example['error']}" if example else ""))
+        if "gates" in results:
+            for check in results["gates"]["checks"]:
+                print(f"gate {check['message']}")
+            print("gates: " + ("passed" if results["gates"]["passed"] else "FAILED"))
+    if len(evaluations) > 1:
+        print("\nacross sets")
+        print(aligned(multi_set_rows([(e.dataset.label, e.results) for e in evaluations])))
+    first = evaluations[0].results
     for section in ("safety", "retrieval"):
-        if not results[section]["available"]:
-            print(f"{section}: not available ({results[section]['reason']})")
-    if "gates" in results:
-        for check in results["gates"]["checks"]:
-            print(f"gate {check['message']}")
-        print("gates: " + ("passed" if results["gates"]["passed"] else "FAILED"))
-    print(f"reports: {output}" + (f"  (MLflow run {run_id})" if run_id else ""))
+        if not first[section]["available"]:
+            print(f"{section}: not available ({first[section]['reason']})")
+    print(f"reports: {output}" + (f"  (MLflow runs {', '.join(run_ids)})" if run_ids else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

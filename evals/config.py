@@ -37,10 +37,10 @@ class LLMSpec(_Strict):
 
 
 class EncoderSpec(_Strict):
-    """The transformer baseline: a directory saved by ``python -m finetune.baseline`` or a models:/ URI."""
+    """The transformer baseline: ``shipped``, a directory saved by ``python -m finetune.baseline`` or a models:/ URI."""
 
     kind: Literal["encoder"]
-    path: str = "outputs/baseline-minilm/best"
+    path: str = "shipped"
     batch_size: int = Field(default=64, ge=1)
 
 
@@ -48,8 +48,10 @@ ModelSpec = Annotated[LLMSpec | EncoderSpec, Field(discriminator="kind")]
 
 
 class DatasetSettings(_Strict):
-    source: str | None = Field(default=None, description="hub id or directory; EMOAI_DATA_DIR wins")
+    source: str | None = Field(default=None, description="dair-ai's hub id or directory; EMOAI_DATA_DIR wins")
     split: Literal["train", "validation", "test"] = "test"
+    sets: list[str] = Field(default_factory=list, description="named sets or JSONL files evaluated in one run "
+                                                               "(empty: the dair-ai split above); --dataset wins")
 
 
 class RunnerSettings(_Strict):

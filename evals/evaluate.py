@@ -60,17 +60,22 @@ def score_model(name: str, classifier: Classifier, batch_size: int, dataset: Eva
     return scores
 
 
-def evaluate_models(specs: dict[str, ModelSpec], dataset: EvalDataset, config: EvalConfig,
-                    progress: bool = True) -> list[ModelScores]:
-    """Check every model's files first, then load, score and release the models one at a time."""
+def evaluate_models(specs: dict[str, ModelSpec], datasets: list[EvalDataset], config: EvalConfig,
+                    progress: bool = True) -> list[list[ModelScores]]:
+    """Check every model's files first, then load each model once, score every dataset with it and release it.
+
+    Returns, per dataset (in order), the scores of every model.
+    """
     for name, spec in specs.items():
         check_model(name, spec)
-    results = []
+    results: list[list[ModelScores]] = [[] for _ in datasets]
     for name, spec in specs.items():
         log.info("loading %s", name)
         classifier = build_classifier(name, spec)
-        log.info("scoring %d texts with %s (%s)", len(dataset.examples), name, classifier.info.version)
-        results.append(score_model(name, classifier, spec.batch_size, dataset, config, progress))
+        for dataset, scores in zip(datasets, results):
+            log.info("scoring %d texts of %s with %s (%s)", len(dataset.examples), dataset.label, name,
+                     classifier.info.version)
+            scores.append(score_model(name, classifier, spec.batch_size, dataset, config, progress))
         del classifier
         gc.collect()
     return results

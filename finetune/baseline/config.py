@@ -1,8 +1,10 @@
 """Typed baseline recipes (configs/finetune/baseline-*.yaml)."""
 
+from typing import Literal
+
 from pydantic import Field
 
-from finetune.config import DataSettings, TrackingSettings, _Strict
+from finetune.config import DataSettings, EncoderLora, TrackingSettings, _Strict
 
 
 class BaselineTraining(_Strict):
@@ -13,6 +15,7 @@ class BaselineTraining(_Strict):
     weight_decay: float = Field(default=0.01, ge=0)
     warmup_ratio: float = Field(default=0.06, ge=0, lt=1)
     seed: int = 42
+    class_weighting: Literal["none", "sqrt_inverse"] = "none"
     log_every_steps: int = Field(default=50, ge=1)
 
 
@@ -20,6 +23,8 @@ class BaselineConfig(_Strict):
     """Encoder fine-tuning recipe: which encoder, data, optimisation, tracking, where to save."""
 
     encoder: str = Field(default="all-minilm-l6-v2", description="embedded name, local dir, or hub id")
+    lora: EncoderLora | None = Field(default=None, description="train a LoRA adapter plus the head (a few MB to "
+                                                               "ship) instead of every weight")
     data: DataSettings = DataSettings()
     training: BaselineTraining = BaselineTraining()
     tracking: TrackingSettings = TrackingSettings(register_as="emotion-baseline")

@@ -1,4 +1,8 @@
-"""Fine-tune an encoder with a classification head on dair-ai/emotion; keep the best epoch."""
+"""Fine-tune an encoder with a classification head on the recipe's data mix; keep the best epoch.
+
+Validation scores every set of ``data.validation``; the best epoch has the best mean macro-F1.
+With ``lora`` set, only a LoRA adapter and the head are trained and saved (a few MB).
+"""
 
 import json
 import logging
@@ -8,17 +12,16 @@ from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from finetune.baseline.classifier import EncoderClassifier
+from finetune.baseline.classifier import ADAPTER_METADATA, EncoderClassifier, encoder_with_head
 from finetune.baseline.config import BaselineConfig
-from finetune.data import load_split
+from finetune.batching import class_weights
 from finetune.engine import lr_lambda
 from finetune.metrics import accuracy_and_macro_f1
+from finetune.mixing import training_mix, validation_sets
 from finetune.tracking import RunTracker
-from llm.labels import EMOTIONS, LABEL_TO_ID
-from llm.sources import resolve_encoder_source
-from llm.text import normalize_text
+from llm.prompt import write_text_style
+from llm.text import prepare_text
 
 log = logging.getLogger("finetune.baseline")
 
@@ -28,14 +31,16 @@ def train_baseline(config: BaselineConfig) -> dict:
     settings = config.training
     random.seed(settings.seed)
     torch.manual_seed(settings.seed)
-    source = resolve_encoder_source(config.encoder)
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        source, num_labels=len(EMOTIONS), id2label=dict(enumerate(EMOTIONS)), label2id=LABEL_TO_ID)
-    train = load_split("train", config.data.source)[: config.data.train_limit]
-    validation = load_split("validation", config.data.source)[: config.data.eval_limit]
-    texts = [normalize_text(e.text) for e in train]
+    model, tokenizer = encoder_with_head(config.encoder)
+    if config.lora is not None:
+        from peft import get_peft_model
+
+        model = get_peft_model(model, config.lora.peft_config())
+    train = training_mix(config.data, settings.seed)
+    validation = validation_sets(config.data)
+    texts = [prepare_text(e.text, config.data.text_style) for e in train]
     labels = torch.tensor([e.label for e in train])
+    loss_weights = torch.tensor(class_weights(train, settings.class_weighting))
     steps_per_epoch = max(1, len(train) // settings.batch_size)
     total_steps = max(1, int(steps_per_epoch * settings.epochs))
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
@@ -56,7 +61,8 @@ def train_baseline(config: BaselineConfig) -> dict:
             rows = order[start:start + settings.batch_size]
             inputs = tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                max_length=settings.max_length, return_tensors="pt")
-            loss = model(**inputs, labels=labels[rows]).loss
+            logits = model(**inputs).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), labels[rows], weight=loss_weights)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -74,15 +80,15 @@ def train_baseline(config: BaselineConfig) -> dict:
                          metrics["lr"], rate)
                 window_loss, window_start = 0.0, time.perf_counter()
             if step % steps_per_epoch == 0 or step == total_steps:
-                scores = _validate(model, tokenizer, validation)
+                scores = _validate(model, tokenizer, validation, config)
                 history.append({"step": step, **scores})
-                tracker.log_metrics({f"val_{k}": v for k, v in scores.items()}, step)
-                log.info("step %d validation: accuracy %.4f macro-F1 %.4f", step, scores["accuracy"],
-                         scores["macro_f1"])
+                tracker.log_metrics({f"val_{k}": v for k, v in scores.items() if k != "sets"}, step)
+                log.info("step %d validation: %s; mean macro-F1 %.4f", step, ", ".join(
+                    f"{n} {m['accuracy']:.4f}/{m['macro_f1']:.4f}" for n, m in scores["sets"].items()),
+                    scores["macro_f1"])
                 if scores["macro_f1"] > best["macro_f1"]:
                     best = {**scores, "step": step}
-                    model.save_pretrained(output / "best")
-                    tokenizer.save_pretrained(output / "best")
+                    _save(model, tokenizer, output / "best", config)
                 model.train()
             if step >= total_steps:
                 break
@@ -96,7 +102,24 @@ def train_baseline(config: BaselineConfig) -> dict:
     return summary
 
 
-def _validate(model, tokenizer, examples) -> dict[str, float]:
-    classifier = EncoderClassifier(model, tokenizer, "validation", "in-training")
-    probabilities = classifier.probabilities([e.text for e in examples])
-    return accuracy_and_macro_f1([e.label for e in examples], probabilities.argmax(dim=-1).tolist())
+def _validate(model, tokenizer, sets, config: BaselineConfig) -> dict:
+    """Accuracy and macro-F1 per validation set, and their means."""
+    classifier = EncoderClassifier(model, tokenizer, "validation", "in-training", max_length=config.training.max_length,
+                                   text_style=config.data.text_style)
+    per_set = {}
+    for name, examples in sets.items():
+        predicted = classifier.probabilities([e.text for e in examples]).argmax(dim=-1).tolist()
+        per_set[name] = accuracy_and_macro_f1([e.label for e in examples], predicted)
+    return {"accuracy": sum(m["accuracy"] for m in per_set.values()) / len(per_set),
+            "macro_f1": sum(m["macro_f1"] for m in per_set.values()) / len(per_set), "sets": per_set}
+
+
+def _save(model, tokenizer, directory: Path, config: BaselineConfig) -> None:
+    """The whole model, or (with LoRA) the adapter, head and the name of the encoder it belongs to."""
+    model.save_pretrained(directory)
+    if config.lora is not None:
+        (directory / ADAPTER_METADATA).write_text(json.dumps(
+            {"encoder": config.encoder, "max_length": config.training.max_length}) + "\n")
+    else:
+        tokenizer.save_pretrained(directory)
+    write_text_style(directory, config.data.text_style)

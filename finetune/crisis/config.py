@@ -2,10 +2,9 @@
 
 from typing import Literal
 
-from peft import LoraConfig
 from pydantic import Field
 
-from finetune.config import LoraSettings, TrackingSettings, _Strict
+from finetune.config import EncoderLora, TrackingSettings, _Strict
 from llm.crisis_model import Rules, Scoring
 
 
@@ -36,18 +35,6 @@ class CrisisDataSettings(_Strict):
     overlap_words: int = Field(default=6, ge=0,
                                description="leak guard: a training row sharing a run of this many words with a "
                                            "held-out row (a split left out above) is dropped; 0 turns it off")
-
-
-class EncoderLora(LoraSettings):
-    """LoRA on a BERT-style encoder (attention projections and dense layers)."""
-
-    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
-    target_modules: list[str] = Field(default=["query", "key", "value", "dense"])
-
-    def peft_config(self) -> LoraConfig:
-        """The PEFT config of a sequence classifier with these settings."""
-        return LoraConfig(task_type="SEQ_CLS", r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
-                          target_modules=self.target_modules)
 
 
 class CrisisTraining(_Strict):

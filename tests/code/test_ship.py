@@ -6,6 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 from finetune.ship import main
+from llm.prompt import read_text_style, write_text_style
 from llm.sources import DEFAULT_MODEL
 from tests.eval_fixtures import tiny_lora_adapter
 
@@ -13,7 +14,10 @@ from tests.eval_fixtures import tiny_lora_adapter
 def _trained_adapter(model_dir, out_dir):
     tiny_lora_adapter(model_dir, out_dir, seed=0)
     (out_dir.parent / "train_summary.json").write_text(json.dumps(
-        {"step": 40, "best_step": 30, "history": [{"step": 30, "accuracy": 0.5, "macro_f1": 0.25}]}))
+        {"step": 40, "best_step": 30, "history": [{"step": 30, "accuracy": 0.5, "macro_f1": 0.25, "sets": {
+            "dair-ai-validation": {"accuracy": 0.75, "macro_f1": 0.375},
+            "journal-dev": {"accuracy": 0.25, "macro_f1": 0.125}}}]}))
+    write_text_style(out_dir, "natural")
     return out_dir
 
 
@@ -35,7 +39,9 @@ def test_shipping_writes_bf16_weights_a_portable_config_and_a_card(tiny_model_di
     assert config["target_modules"] == ["down_proj", "o_proj", "q_proj", "v_proj"]
     card = (target / "README.md").read_text()
     assert command in card
-    assert "| 30 | 0.5000 | 0.2500 |" in card
+    assert "| step | dair-ai-validation acc / macro-F1 | journal-dev acc / macro-F1 | mean macro-F1 |" in card
+    assert "| 30 | 0.7500 / 0.3750 | 0.2500 / 0.1250 | 0.2500 |" in card
+    assert read_text_style(target) == "natural" and "in the `natural` style" in card
     assert "40 optimizer steps; best validation step 30" in card
     assert not target.with_name(target.name + ".tmp").exists()
 
