@@ -142,3 +142,29 @@ def test_the_run_is_logged_to_mlflow(recipe, tmp_path, fixture_data_dir, mlflow_
     assert run.data.params["dataset.split"] == "test"
     logged = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
     assert {"metrics.json", "predictions.jsonl", "report.md", "reliability.png"} <= logged
+
+
+def test_several_sets_in_one_run_report_per_set_and_across_sets(recipe, tmp_path, fixture_data_dir, capsys):
+    out = tmp_path / "out"
+    sets = [str(fixture_data_dir / "validation.jsonl"), str(fixture_data_dir / "test.jsonl")]
+    assert _run(recipe, out, "--dataset", sets[0], "--dataset", f"{sets[1]},{sets[0]}") == 0
+    for label in ("validation", "test"):
+        metrics = json.loads((out / label / "metrics.json").read_text())
+        assert metrics["dataset"]["name"] == f"{label}.jsonl" and list(metrics["models"]) == ["tiny-base", "tiny-lora"]
+        assert (out / label / "report.md").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary) == ["validation", "test"]
+    for label, part in summary.items():
+        per_set = json.loads((out / label / "metrics.json").read_text())
+        assert part["models"]["tiny-lora"]["macro_f1"] == per_set["models"]["tiny-lora"]["macro_f1"]
+    table = (out / "summary.md").read_text()
+    for label in ("validation", "test"):
+        n = summary[label]["dataset"]["n"]
+        assert f"| {label} | {n} | tiny-base |" in table and f"| {label} | {n} | tiny-lora |" in table
+    assert "tiny-base vs tiny-lora" in table and (out / "macro_f1_by_set.png").stat().st_size > 0
+    assert "across sets" in capsys.readouterr().out
+
+
+def test_an_unknown_named_set_is_a_one_line_error(recipe, tmp_path, capsys):
+    assert _run(recipe, tmp_path / "out", "--dataset", "goemotions7-validation") == 2
+    assert "neither a file nor a named set" in capsys.readouterr().err

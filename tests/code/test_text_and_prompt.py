@@ -6,8 +6,8 @@ from transformers import AutoTokenizer
 from finetune.batching import encode_examples
 from finetune.data import Example
 from llm.labels import EMOTIONS, label_id
-from llm.prompt import PromptBuilder
-from llm.text import normalize_text
+from llm.prompt import TEXT_STYLE_FILE, PromptBuilder, read_text_style, write_text_style
+from llm.text import normalize_text, prepare_text
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -59,3 +59,29 @@ def test_long_texts_are_truncated_to_the_token_budget(tiny_model_dir):
     builder = PromptBuilder(tokenizer, max_text_tokens=8)
     ids = builder.encode("i feel " * 100).prompt_ids
     assert len(ids) == len(builder.prefix_ids) + 8 + len(builder.suffix_ids)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("I don’t know… I'm SO tired!!\n\n", "I don't know... I'm SO tired!!"),
+    ("  many   spaces\tand\nlines 😢 ", "many spaces and lines 😢"),
+])
+def test_natural_text_keeps_case_punctuation_and_emoji(raw, expected):
+    assert prepare_text(raw, "natural") == expected
+    assert prepare_text(raw, "dair") == normalize_text(raw)
+
+
+def test_the_prompt_builder_prepares_text_in_its_style(tiny_subword_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_subword_model_dir)
+    natural, dair = PromptBuilder(tokenizer, text_style="natural"), PromptBuilder(tokenizer)
+    text = "Furious!! He LIED again."
+    assert natural.encode(text).prompt_ids == natural.prefix_ids + natural._ids(text) + natural.suffix_ids
+    assert dair.encode(text).prompt_ids == dair.prefix_ids + dair._ids("furious he lied again") + dair.suffix_ids
+
+
+def test_a_saved_model_records_its_text_style_and_older_ones_read_as_dair(tmp_path):
+    assert read_text_style(None) == "dair" and read_text_style(tmp_path) == "dair"
+    write_text_style(tmp_path, "natural")
+    assert read_text_style(tmp_path) == "natural"
+    (tmp_path / TEXT_STYLE_FILE).write_text('{"text_style": "shouty"}')
+    with pytest.raises(ValueError, match="unknown text_style 'shouty'"):
+        read_text_style(tmp_path)
