@@ -19,6 +19,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from llm.loading import adapter_version
+from llm.prompt import read_text_style, write_text_style
+from llm.text import TEXT_STYLES, TextStyle
 
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -46,35 +48,50 @@ def _read(adapter: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     return config, load_file(str(adapter / ADAPTER_WEIGHTS))
 
 
-def average_adapters(adapters: list[Path], target: Path) -> Path:
-    """Write into ``target`` one LoRA adapter whose weight update is the mean of the ``adapters``' updates."""
+def average_adapters(adapters: list[Path], target: Path, weights: list[float] | None = None,
+                     text_style: TextStyle | None = None) -> Path:
+    """Write into ``target`` one LoRA adapter whose weight update is the (weighted) mean of the ``adapters``'
+    updates; ``weights`` (default: equal) must be positive and are normalised to sum to 1.
+
+    The soup reads text in the adapters' text style; adapters of different styles need ``text_style``.
+    """
     if len(adapters) < 2:
         raise SoupError("give at least two adapters to average")
-    configs, weights = zip(*(_read(adapter) for adapter in adapters), strict=True)
+    weights = weights or [1.0] * len(adapters)
+    if len(weights) != len(adapters) or min(weights) <= 0:
+        raise SoupError(f"give one positive weight per adapter, got {weights} for {len(adapters)} adapters")
+    shares = [w / sum(weights) for w in weights]
+    styles = {read_text_style(adapter) for adapter in adapters}
+    if text_style is None and len(styles) > 1:
+        raise SoupError(f"the adapters read text in different styles ({', '.join(sorted(styles))}): choose the "
+                        "soup's with --text-style")
+    configs, tensor_sets = zip(*(_read(adapter) for adapter in adapters), strict=True)
     for name in ("base_model_name_or_path", "task_type"):
         if len({config.get(name) for config in configs}) != 1:
             raise SoupError(f"the adapters differ in {name}: {[config.get(name) for config in configs]}")
-    if len({frozenset(tensors) for tensors in weights}) != 1:
+    if len({frozenset(tensors) for tensors in tensor_sets}) != 1:
         raise SoupError("the adapters adapt different modules: train them with the same target_modules")
-    factors = [lora_scaling(config) / len(adapters) for config in configs]  # each B carries its share
+    factors = [lora_scaling(config) * share for config, share in zip(configs, shares)]  # each B carries its share
     averaged = {}
-    for key in weights[0]:
+    for key in tensor_sets[0]:
         if ".lora_A." in key:
-            averaged[key] = torch.cat([tensors[key].float() for tensors in weights], dim=0)
+            averaged[key] = torch.cat([tensors[key].float() for tensors in tensor_sets], dim=0)
         elif ".lora_B." in key:
             averaged[key] = torch.cat([tensors[key].float() * factor
-                                       for factor, tensors in zip(factors, weights, strict=True)], dim=1)
+                                       for factor, tensors in zip(factors, tensor_sets, strict=True)], dim=1)
         else:
             raise SoupError(f"unexpected tensor {key}: only lora_A/lora_B weights can be averaged")
     rank = sum(config["r"] for config in configs)
     config = {**configs[0], "r": rank, "lora_alpha": rank, "use_rslora": False}  # scaling 1: B carries it
-    dtype = weights[0][next(iter(weights[0]))].dtype
+    dtype = tensor_sets[0][next(iter(tensor_sets[0]))].dtype
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     save_file({key: value.to(dtype).contiguous() for key, value in averaged.items()}, str(target / ADAPTER_WEIGHTS))
     (target / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2))
-    parts = [{"path": str(adapter), "version": adapter_version(adapter)} for adapter in adapters]
+    parts = [{"path": str(adapter), "version": adapter_version(adapter), "weight": share}
+             for adapter, share in zip(adapters, shares)]
     (target / "soup.json").write_text(json.dumps({"averaged": parts}, indent=1))
+    write_text_style(target, text_style or styles.pop())
     return target
 
 
@@ -82,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m finetune.soup", description=__doc__.splitlines()[0])
     parser.add_argument("--adapters", type=Path, nargs="+", required=True)
     parser.add_argument("--to", type=Path, required=True)
+    parser.add_argument("--weights", type=float, nargs="+", help="one per adapter (default: equal)")
+    parser.add_argument("--text-style", choices=TEXT_STYLES, help="needed when the adapters' text styles differ")
     args = parser.parse_args(argv)
     try:
-        average_adapters(args.adapters, args.to)
+        average_adapters(args.adapters, args.to, args.weights, args.text_style)
     except SoupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from transformers import AutoModelForCausalLM
 from finetune.ship import main as ship_main
 from finetune.soup import main
 from llm.loading import adapter_version
+from llm.prompt import read_text_style, write_text_style
 from tests.eval_fixtures import tiny_lora_adapter
 
 
@@ -51,7 +52,7 @@ def test_a_shipped_soup_names_what_it_averages_and_what_was_measured(tiny_model_
     for split, accuracy in (("validation", 0.75), ("test", 0.5)):
         path = tmp_path / f"report-{split}" / "metrics.json"
         path.parent.mkdir()
-        path.write_text(json.dumps({"dataset": {"split": split, "n": 4}, "models": {"llm-lora": {
+        path.write_text(json.dumps({"dataset": {"name": "../shared/data/emotion", "split": split, "n": 4}, "models": {"llm-lora": {
             "accuracy": accuracy, "macro_f1": 0.25, "weighted_f1": 0.5, "ece": 0.125}}}))
         metrics += ["--metrics", str(path)]
 
@@ -60,5 +61,24 @@ def test_a_shipped_soup_names_what_it_averages_and_what_was_measured(tiny_model_
     card = (tmp_path / "shipped" / "README.md").read_text()
     assert all(adapter_version(part) in card for part in parts)
     assert "Not trained itself" in card
-    assert "validation split (4 texts): accuracy 0.7500" in card and "test split (4 texts): accuracy 0.5000" in card
+    assert "emotion validation (4 texts): accuracy 0.7500" in card and "emotion test (4 texts): accuracy 0.5000" in card
     assert json.loads((tmp_path / "shipped" / "soup.json").read_text())["averaged"][1]["path"] == str(parts[1])
+
+
+def test_weights_give_a_weighted_mean_and_differing_text_styles_need_a_choice(tiny_model_dir, tmp_path, capsys):
+    first = tiny_lora_adapter(tiny_model_dir, tmp_path / "first", seed=0)
+    second = tiny_lora_adapter(tiny_model_dir, tmp_path / "second", seed=1, scale=2.0)
+    write_text_style(second, "natural")
+    soup = tmp_path / "soup"
+    assert main(["--adapters", str(first), str(second), "--to", str(soup), "--weights", "1", "3"]) == 2
+    assert "different styles (dair, natural)" in capsys.readouterr().err
+    assert main(["--adapters", str(first), str(second), "--to", str(soup), "--weights", "1", "3",
+                 "--text-style", "natural"]) == 0
+    assert read_text_style(soup) == "natural"
+    assert [part["weight"] for part in json.loads((soup / "soup.json").read_text())["averaged"]] == [0.25, 0.75]
+    base = _merged_weights(tiny_model_dir)
+    one, two, mixed = (_merged_weights(tiny_model_dir, path) for path in (first, second, soup))
+    for name in base:
+        expected = base[name] + 0.25 * (one[name] - base[name]) + 0.75 * (two[name] - base[name])
+        torch.testing.assert_close(mixed[name], expected, rtol=1e-5, atol=1e-6)
+    assert main(["--adapters", str(first), str(second), "--to", str(soup), "--weights", "1"]) == 2

@@ -1,0 +1,54 @@
+"""The encoder baseline: a LoRA adapter plus head trained on a recipe's mix, saved compactly, loaded back."""
+
+import json
+
+import pytest
+
+from finetune.baseline.classifier import ADAPTER_METADATA, EncoderClassifier
+from finetune.baseline.config import BaselineConfig
+from finetune.baseline.train import train_baseline
+from finetune.config import load_recipe
+from llm.classifier import ClassifierError
+from llm.prompt import read_text_style
+from tests.eval_fixtures import tiny_encoder_dir
+from tests.tiny_models import fixture_data_path
+
+TEXTS = ["i feel so alone", "what a wonderful day", "furious at my boss", "scared of the dark house"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("baseline")
+    encoder = tiny_encoder_dir(root / "encoder")
+    config = load_recipe(BaselineConfig, "configs/finetune/baseline-minilm-dair.yaml", [
+        f"encoder={encoder}", f"output_dir={root / 'out'}", "training.epochs=2", "training.batch_size=8",
+        "training.learning_rate=1e-2", "tracking.enabled=false", "data.text_style=natural",
+        "data.validation=[dair-ai-validation, dair-ai-train]"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMOAI_DATA_DIR", str(fixture_data_path()))
+        return encoder, root / "out", train_baseline(config)
+
+
+def test_the_best_epoch_is_saved_as_an_adapter_with_head_and_text_style(trained, fixture_data_dir):
+    encoder, output, summary = trained
+    best = output / "best"
+    assert (best / "adapter_model.safetensors").is_file() and not (best / "model.safetensors").exists()
+    assert json.loads((best / ADAPTER_METADATA).read_text())["encoder"] == str(encoder)
+    assert read_text_style(best) == "natural"
+    assert set(summary["history"][0]["sets"]) == {"dair-ai-validation", "dair-ai-train"}
+    assert summary["best"]["macro_f1"] == max(h["macro_f1"] for h in summary["history"])
+
+
+def test_the_saved_adapter_loads_and_differs_from_the_untrained_head(trained, fixture_data_dir):
+    encoder, output, _ = trained
+    tuned = EncoderClassifier.load(str(output / "best"))
+    predictions = tuned.predict(TEXTS)
+    assert all(abs(sum(p.scores.values()) - 1) < 1e-4 for p in predictions)
+    assert tuned.text_style == "natural" and tuned.info.version != "unknown"
+    untrained = EncoderClassifier.load(str(encoder))
+    assert (tuned.probabilities(TEXTS) - untrained.probabilities(TEXTS)).abs().max() > 1e-3
+
+
+def test_a_directory_without_weights_is_a_clear_error(tmp_path):
+    with pytest.raises(ClassifierError, match="is not a saved baseline"):
+        EncoderClassifier.load(str(tmp_path))
