@@ -120,6 +120,9 @@ def _save(model, tokenizer, directory: Path, config: BaselineConfig) -> None:
     if config.lora is not None:
         (directory / ADAPTER_METADATA).write_text(json.dumps(
             {"encoder": config.encoder, "max_length": config.training.max_length}) + "\n")
+        adapter_config = json.loads((directory / "adapter_config.json").read_text())
+        adapter_config["base_model_name_or_path"] = config.encoder  # a name, not this machine's path
+        (directory / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2))
     else:
         tokenizer.save_pretrained(directory)
     write_text_style(directory, config.data.text_style)

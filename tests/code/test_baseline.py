@@ -34,6 +34,7 @@ def test_the_best_epoch_is_saved_as_an_adapter_with_head_and_text_style(trained,
     best = output / "best"
     assert (best / "adapter_model.safetensors").is_file() and not (best / "model.safetensors").exists()
     assert json.loads((best / ADAPTER_METADATA).read_text())["encoder"] == str(encoder)
+    assert json.loads((best / "adapter_config.json").read_text())["base_model_name_or_path"] == str(encoder)
     assert read_text_style(best) == "natural"
     assert set(summary["history"][0]["sets"]) == {"dair-ai-validation", "dair-ai-train"}
     assert summary["best"]["macro_f1"] == max(h["macro_f1"] for h in summary["history"])
