@@ -3,7 +3,15 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from finetune.data import DATASET_NAMES, DatasetError, Example, load_named, load_split, resolve_data_source
+from finetune.data import (
+    DATASET_NAMES,
+    DatasetError,
+    Example,
+    load_named,
+    load_split,
+    resolve_data_source,
+    split_reference,
+)
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,9 @@ def load_eval_datasets(references: list[str], split: str, source: str | None = N
 
 
 def _named_or_file(reference: str) -> EvalDataset:
-    for name in DATASET_NAMES:
-        if reference.startswith(name + "-"):
-            return EvalDataset(name=name, split=reference[len(name) + 1:], examples=load_named(reference))
+    named = split_reference(reference)
+    if named is not None:
+        return EvalDataset(name=named[0], split=named[1], examples=load_named(reference))
     file = Path(reference).expanduser()
     if not file.is_file():
         raise DatasetError(f"dataset {reference!r} is neither a file nor a named set ("

@@ -188,11 +188,19 @@ def load_journal(split: str) -> list[Example]:
     return examples
 
 
-def load_named(reference: str) -> list[Example]:
-    """A named split (``dair-ai-test``, ``goemotions6-validation``, ``journal-dev``) or a JSONL file path."""
+def split_reference(reference: str) -> tuple[str, str] | None:
+    """``goemotions6-validation`` -> ``("goemotions6", "validation")``; None when it names no dataset."""
     for name in DATASET_NAMES:
         if reference.startswith(name + "-"):
-            return load_dataset_split(name, reference[len(name) + 1:])
+            return name, reference[len(name) + 1:]
+    return None
+
+
+def load_named(reference: str) -> list[Example]:
+    """A named split (``dair-ai-test``, ``goemotions6-validation``, ``journal-dev``) or a JSONL file path."""
+    named = split_reference(reference)
+    if named is not None:
+        return load_dataset_split(*named)
     if reference.endswith(".jsonl") or Path(reference).expanduser().is_file():
         return read_labelled_jsonl(Path(reference).expanduser())
     raise DatasetError(f"unknown dataset {reference!r}: use dair-ai-<split>, goemotions6-<split>, "

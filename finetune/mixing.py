@@ -16,9 +16,9 @@ def training_mix(settings: DataSettings, seed: int) -> list[Example]:
     rng = random.Random(seed)
     examples: list[Example] = []
     for part in settings.mix:
-        if part.dataset == "journal" and journal_sets()[part.split].role != "train":
-            raise DatasetError(f"journal set {part.split!r} is {journal_sets()[part.split].role}: training never "
-                               "reads it")
+        role = journal_sets()[part.split].role if part.dataset == "journal" else "train"
+        if role != "train":
+            raise DatasetError(f"journal set {part.split!r} is {role}: training never reads it")
         rows = load_dataset_split(part.dataset, part.split, settings.source)
         whole, fraction = divmod(part.repeat, 1)
         taken = rows * int(whole) + rng.sample(rows, round(fraction * len(rows)))

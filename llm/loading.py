@@ -16,7 +16,8 @@ from llm.sources import DEFAULT_MODEL, resolve_model_source
 
 log = logging.getLogger(__name__)
 
-SHIPPED_ADAPTER_DIR = Path(__file__).parent / "adapters" / "smollm2-135m-emotion"
+ADAPTERS_DIR = Path(__file__).parent / "adapters"  # the model weights that ship with the package
+SHIPPED_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion"
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 

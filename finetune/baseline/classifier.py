@@ -16,6 +16,7 @@ from transformers import logging as hf_logging
 
 from llm.classifier import ClassifierError
 from llm.labels import EMOTIONS, LABEL_TO_ID
+from llm.loading import ADAPTERS_DIR
 from llm.prediction import ModelInfo, Prediction
 from llm.prompt import read_text_style
 from llm.registry import download_artifacts
@@ -24,7 +25,7 @@ from llm.text import TextStyle, prepare_text
 
 WEIGHTS = ("model.safetensors", "adapter_model.safetensors")
 ADAPTER_METADATA = "baseline.json"
-SHIPPED_BASELINE_DIR = Path(__file__).resolve().parent.parent.parent / "llm" / "adapters" / "minilm-emotion-baseline"
+SHIPPED_BASELINE_DIR = ADAPTERS_DIR / "minilm-emotion-baseline"
 
 
 def encoder_with_head(encoder: str) -> tuple[torch.nn.Module, object]:
