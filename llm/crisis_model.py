@@ -120,6 +120,10 @@ class CrisisModel:
             probabilities += best
         return probabilities
 
+    def token_count(self, text: str) -> int:
+        """How many tokens this model's tokenizer makes of a text (before windowing)."""
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
     def risk(self, texts: list[str]) -> list[float]:
         """The risk score of each entry: the highest P(risk) over its scoring units (see the module notes)."""
         units = [scoring_units(text, self.scoring) for text in texts]

@@ -9,7 +9,9 @@ A panel is a directory holding ``crisis_panel.json``::
 with member paths relative to that directory. ``combine`` says how the members decide:
 
 - ``all`` (the default): every member must flag. Members are consulted cheapest first, each only on what every
-  member before it flagged;
+  member before it flagged. An entry longer than ``LATER_MEMBER_TOKENS`` tokens (by a member's tokenizer; a
+  5,000-character English entry is about 1,200) stops at the members already consulted and keeps their verdict:
+  a flag stays a flag, so the bound on cost never hides a risk the first member found;
 - ``vote``: at least ``min_votes`` members must flag (default: more than half);
 - ``mean``: the members' mean log-odds margin over their own thresholds, ``logit(score) - logit(threshold)``,
   must be >= 0, so one confident member can outvote a hesitant one.
@@ -33,6 +35,7 @@ from llm.crisis_model import METADATA_FILE, CrisisModel, CrisisModelError, load_
 PANEL_FILE = "crisis_panel.json"
 SHIPPED_CRISIS_SCREEN = Path(__file__).resolve().parent / "safety_data" / "crisis-screen"
 SCORE_FLOOR = 1e-7  # scores and thresholds are clipped to [floor, 1 - floor] before taking log-odds
+LATER_MEMBER_TOKENS = 1536  # `all`: members after the first read entries up to this many tokens (see above)
 Combine = Literal["all", "vote", "mean"]
 
 
@@ -118,7 +121,9 @@ class CrisisPanel:
                     for scores in zip(*member_scores, strict=True)]
         scores, flagged = [math.inf] * len(texts), [True] * len(texts)
         pending = list(range(len(texts)))
-        for member in self.members:
+        for position, member in enumerate(self.members):
+            if position > 0:  # bounded cost: over-long entries keep the verdict of the members before
+                pending = [index for index in pending if member.token_count(texts[index]) <= LATER_MEMBER_TOKENS]
             if not pending:
                 break
             for index, (score, flag) in zip(pending, member.assess([texts[i] for i in pending]), strict=True):

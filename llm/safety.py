@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from llm.crisis_model import CrisisModel
 from llm.crisis_panel import SHIPPED_CRISIS_SCREEN, CrisisPanel, load_crisis_screen
+from llm.degenerate import collapse_repeats, is_wordless
 
 RESOURCES_FILE = Path(__file__).with_name("safety_resources.yaml")
 
@@ -290,13 +291,16 @@ def screen(text: str, locale: str = "default", model: str | None = None) -> Safe
     """Screen one text for self-harm or suicide risk; on a hit, attach the locale's crisis resources.
 
     ``model`` names the learned model (see ``screening_model``); it runs beside the rules, or alone when it was
-    trained to replace them (its ``rules`` mode is ``fallback``).
+    trained to replace them (its ``rules`` mode is ``fallback``). Text without words (``llm.degenerate``) is
+    screened by the rules only, and the model reads long runs of a repeated chunk cut to three repeats.
     """
     classifier = screening_model(model)
+    if classifier is not None and is_wordless(text):  # nothing a model could read: the rules alone, cheaply
+        classifier = None
     matched = [] if classifier is not None and classifier.rules == "fallback" else matched_rules(text)
     risk = None
     if classifier is not None:
-        risk, flagged = classifier.assess([text])[0]
+        risk, flagged = classifier.assess([collapse_repeats(text)])[0]
         if flagged:
             matched.append("classifier")
     resolved = resolve_locale(locale)

@@ -16,6 +16,7 @@ import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel
 
+from llm.degenerate import is_wordless
 from llm.generation import Conversation, TextGenerator
 from llm.prediction import Prediction
 from llm.safety import SafetyResult, screen
@@ -132,27 +133,35 @@ class ExplanationService:
         if store.count() == 0:  # a fresh store: index the configured knowledge base once
             store.index(load_knowledge_base(settings.kb_path))
         self._activity_titles = store.catalogue("activity")
-        self.chain = self._build_chain()
-
-    def _build_chain(self) -> Runnable:
         retrieve = RunnablePassthrough.assign(context=RunnableLambda(self._retrieve))
+        self.without_llm = retrieve | RunnableLambda(self._fallback)
+        self.chain = self._build_chain(retrieve)
+
+    def _build_chain(self, retrieve: Runnable) -> Runnable:
         fallback = RunnableLambda(self._fallback)
         if self.generator is None:
-            return retrieve | fallback
+            return self.without_llm
         write = (RunnablePassthrough.assign(conversation=RunnableLambda(self._prompt))
                  | RunnablePassthrough.assign(reply=RunnableLambda(self._generate))
                  | RunnableLambda(self._accept))
         return retrieve | write.with_fallbacks([fallback], exceptions_to_handle=(GenerationRejected,),
                                                exception_key="error")
 
-    def explain(self, text: str, prediction: Prediction) -> Explanation:
-        """Screen, retrieve and explain one entry; crisis entries get resources and no activities."""
+    def explain(self, text: str, prediction: Prediction, safety: SafetyResult | None = None) -> Explanation:
+        """Screen, retrieve and explain one entry; crisis entries get resources and no activities.
+
+        ``safety``: the entry's screen when the caller already ran it (a journal entry is screened once).
+        """
         if not text.strip():
             raise ValueError("the entry is empty")
-        safety = screen(text, self.settings.safety.locale, self.settings.safety.model)
+        if safety is None:
+            safety = screen(text, self.settings.safety.locale, self.settings.safety.model)
         if safety.crisis:
             return self._crisis(safety)
-        return self.chain.invoke({"text": text, "prediction": prediction, "safety": safety})
+        inputs = {"text": text, "prediction": prediction, "safety": safety}
+        if is_wordless(text):  # nothing for the LLM to read: the grounded fallback, without a generation
+            return self.without_llm.invoke({**inputs, "reason": "the entry has no words for the LLM to explain"})
+        return self.chain.invoke(inputs)
 
     # --- steps -------------------------------------------------------------------------------------------
     def _retrieve(self, inputs: dict) -> dict:
@@ -198,8 +207,8 @@ class ExplanationService:
 
     def _fallback(self, inputs: dict) -> Explanation:
         context = inputs["context"]
-        reason = str(inputs["error"]) if inputs.get("error") else (
-            "no LLM configured" if self.generator is None else None)
+        reason = inputs.get("reason") or (str(inputs["error"]) if inputs.get("error") else (
+            "no LLM configured" if self.generator is None else None))
         return self._assemble(inputs, self._deterministic_text(inputs["text"], inputs["prediction"], context),
                               "fallback", reason=reason)
 

@@ -2,22 +2,22 @@
 
 import logging
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Query, Response
+from fastapi import Depends, FastAPI, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from llm.classifier import ClassifierError
 from serving.auth import Authenticator
 from serving.batcher import BatcherClosed, Overloaded, RequestTimeout
 from serving.config import ServingConfig
-from serving.errors import APIError, install_error_handlers
+from serving.errors import APIError, error_responses, install_error_handlers
 from serving.explain import ExplanationsUnavailable
 from serving.export import csv_lines, json_text
 from serving.metrics import MetricsMiddleware, ServingMetrics
 from serving.model import ModelUnavailable
 from serving.schemas import (
+    MAX_ID,
     ClassifyResponse,
     EntryOut,
     EntryPage,
@@ -26,6 +26,7 @@ from serving.schemas import (
     ModelStatus,
     MoodSummary,
     PredictionOut,
+    Timestamp,
     request_models,
 )
 from serving.service import JournalService
@@ -91,7 +92,8 @@ def create_app(config: ServingConfig) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="The model and the store are loaded")
+    @app.get("/readyz", tags=["health"], summary="The model and the store are loaded",
+             responses={503: {"description": "Not ready yet (or failed): the same body says which check"}})
     def readyz() -> JSONResponse:
         checks = {"model": service.runner.state, "explanations": service.explainer.state,
                   "crisis_model": service.crisis_model_state}
@@ -105,12 +107,15 @@ def create_app(config: ServingConfig) -> FastAPI:
                 "model_error": service.runner.error, "explanations_error": service.explainer.error}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=Response,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                              "description": "Prometheus text exposition format"}})
     def prometheus() -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
 
     # model -------------------------------------------------------------------------------------
-    @app.get("/v1/model", tags=["model"], response_model=ModelStatus, summary="The served model")
+    @app.get("/v1/model", tags=["model"], response_model=ModelStatus, summary="The served model",
+             responses=error_responses(401, 500))
     def model(_user: User) -> ModelStatus:
         info = service.runner.info
         return ModelStatus(state=service.runner.state, error=service.runner.error,
@@ -118,14 +123,16 @@ def create_app(config: ServingConfig) -> FastAPI:
                            config=service.runner.model_config.model_dump(),
                            load_seconds=service.runner.load_seconds)
 
-    @app.post("/v1/classify", tags=["model"], response_model=ClassifyResponse, summary="Classify texts")
+    @app.post("/v1/classify", tags=["model"], response_model=ClassifyResponse, summary="Classify texts",
+              responses=error_responses(400, 401, 422, 500, 503, 504))
     async def classify(body: bodies.classify, _user: User) -> ClassifyResponse:
         predictions = await guarded(service.classify(body.all_texts))
         return ClassifyResponse(predictions=[PredictionOut.of(p) for p in predictions],
                                 model=ModelOut.of(service.runner.info))
 
     @app.post("/v1/explain", tags=["model"], response_model=ExplainResponse,
-              summary="Classify a text, screen it, explain it and recommend activities")
+              summary="Classify a text, screen it, explain it and recommend activities",
+              responses=error_responses(400, 401, 422, 500, 503, 504))
     async def explain(body: bodies.explain, _user: User) -> ExplainResponse:
         prediction, result = await guarded(service.explain(body.text))
         return ExplainResponse(prediction=PredictionOut.of(prediction),
@@ -142,11 +149,18 @@ def create_app(config: ServingConfig) -> FastAPI:
     def not_found(entry_id: int) -> APIError:
         return APIError(404, "not_found", f"no entry {entry_id}")
 
-    Start = Annotated[datetime | None, Query(description="entries at or after this time (ISO 8601)")]
-    End = Annotated[datetime | None, Query(description="entries before this time (ISO 8601)")]
+    Start = Annotated[Timestamp | None, Query(description="entries at or after this time (RFC 3339)")]
+    End = Annotated[Timestamp | None, Query(description="entries before this time (RFC 3339)")]
+    EntryId = Annotated[int, Path(ge=1, le=MAX_ID)]
+    listing_errors = error_responses(401, 422, 500)
+    one_entry_errors = error_responses(401, 404, 422, 500)
 
     @app.post("/v1/entries", tags=["journal"], response_model=EntryOut, status_code=201,
-              summary="Write an entry: stored first, then classified (and explained if asked)")
+              summary="Write an entry: stored first, then classified (and explained if asked)",
+              responses={201: {"headers": {"Location": {"description": "the entry's URL", "schema": {"type": "string"}},
+                                           "X-Emoai-Pending": {"description": "why the entry is not scored yet",
+                                                               "schema": {"type": "string"}}}},
+                         **error_responses(400, 401, 422, 500)})
     async def create_entry(body: bodies.entry, user: User, response: Response) -> EntryOut:
         entry, problem = await service.write_entry(user, body.text, body.timestamp, body.explain)
         if problem:
@@ -154,14 +168,20 @@ def create_app(config: ServingConfig) -> FastAPI:
         response.headers["Location"] = f"/v1/entries/{entry.id}"
         return entry_out(entry)
 
-    @app.get("/v1/entries", tags=["journal"], response_model=EntryPage, summary="List entries, newest first")
+    @app.get("/v1/entries", tags=["journal"], response_model=EntryPage, summary="List entries, newest first",
+             responses=listing_errors)
     def list_entries(user: User, start: Start = None, end: End = None,
                      limit: Annotated[int, Query(ge=1, le=config.limits.max_page_size)] = 50,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> EntryPage:
+                     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> EntryPage:
         entries, total = service.store.list_entries(user, start, end, limit, offset)
         return EntryPage(entries=[entry_out(e) for e in entries], total=total, limit=limit, offset=offset)
 
-    @app.get("/v1/entries/export", tags=["journal"], summary="Export entries as CSV or JSON")
+    @app.get("/v1/entries/export", tags=["journal"], summary="Export entries as CSV or JSON", response_class=Response,
+             responses={200: {"description": "the entries, oldest first, as a download",
+                              "content": {"application/json": {"schema": {"type": "array",
+                                                                          "items": {"type": "object"}}},
+                                          "text/csv": {"schema": {"type": "string"}}}},
+                        **listing_errors})
     def export_entries(user: User, format: Literal["csv", "json"] = "json", start: Start = None,
                        end: End = None) -> Response:
         entries = service.store.iter_entries(user, start, end)
@@ -171,20 +191,23 @@ def create_app(config: ServingConfig) -> FastAPI:
         return StreamingResponse(csv_lines(entries, service.model_version), media_type="text/csv",
                                  headers={"Content-Disposition": 'attachment; filename="journal.csv"'})
 
-    @app.get("/v1/entries/{entry_id}", tags=["journal"], response_model=EntryOut, summary="One entry")
-    def get_entry(entry_id: int, user: User) -> EntryOut:
+    @app.get("/v1/entries/{entry_id}", tags=["journal"], response_model=EntryOut, summary="One entry",
+             responses=one_entry_errors)
+    def get_entry(entry_id: EntryId, user: User) -> EntryOut:
         entry = service.store.get_entry(user, entry_id)
         if entry is None:
             raise not_found(entry_id)
         return entry_out(entry)
 
-    @app.delete("/v1/entries/{entry_id}", tags=["journal"], status_code=204, summary="Delete an entry")
-    def delete_entry(entry_id: int, user: User) -> Response:
+    @app.delete("/v1/entries/{entry_id}", tags=["journal"], status_code=204, summary="Delete an entry",
+                responses=one_entry_errors)
+    def delete_entry(entry_id: EntryId, user: User) -> Response:
         if not service.store.delete_entry(user, entry_id):
             raise not_found(entry_id)
         return Response(status_code=204)
 
-    @app.get("/v1/mood/summary", tags=["journal"], response_model=MoodSummary, summary="Mood per day or week")
+    @app.get("/v1/mood/summary", tags=["journal"], response_model=MoodSummary, summary="Mood per day or week",
+             responses=listing_errors)
     def mood_summary(user: User, period: Literal["day", "week"] = "day", start: Start = None,
                      end: End = None) -> MoodSummary:
         version = service.model_version

@@ -10,7 +10,7 @@ import logging
 from typing import Any, Literal
 
 from llm.prediction import Prediction
-from llm.safety import screen as safety_screen
+from llm.safety import SafetyResult
 from serving.config import ServingConfig, project_path
 from serving.model import ModelRunner
 
@@ -21,9 +21,6 @@ class ExplanationsUnavailable(RuntimeError):
     """The explanation service is switched off, still loading or failed to load."""
 
 
-def screen(text: str, locale: str = "default", model: str | None = None) -> dict[str, Any]:
-    """The crisis screen of a text as a dict: crisis, matched, risk_score, resources."""
-    return safety_screen(text, locale, model).model_dump(mode="json")
 
 
 class Explainer:
@@ -59,10 +56,13 @@ class Explainer:
             update={"locale": self.config.crisis_locale, "model": self.config.crisis_model})
         return ExplanationService(KnowledgeStore(settings), self.runner.require(), settings)
 
-    async def explain(self, text: str, prediction: Prediction) -> dict[str, Any]:
-        """The explanation of a prediction: explanation, recommendations, sources, path, safety."""
+    async def explain(self, text: str, prediction: Prediction, safety: SafetyResult | None = None) -> dict[str, Any]:
+        """The explanation of a prediction: explanation, recommendations, sources, path, safety.
+
+        ``safety``: the entry's crisis screen, when the caller already ran it (it is not run again).
+        """
         if self._service is None:
             reason = {"off": "explanations are switched off", "loading": "the explanation service is loading"}
             raise ExplanationsUnavailable(reason.get(self.state, self.error or "explanations failed to load"))
-        result = await self.runner.call(self._service.explain, text, prediction)
+        result = await self.runner.call(self._service.explain, text, prediction, safety)
         return result.model_dump(mode="json")

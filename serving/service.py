@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from llm.prediction import Prediction
-from llm.safety import screening_model
+from llm.safety import SafetyResult, screen, screening_model
 from serving.batcher import MicroBatcher
 from serving.config import ServingConfig
-from serving.explain import Explainer, screen
+from serving.explain import Explainer
 from serving.metrics import ServingMetrics
 from serving.model import ModelRunner, serving_model_config
 from serving.store import Entry, JournalStore
@@ -60,7 +60,7 @@ class JournalService:
             self.crisis_model_state = f"failed: {type(error).__name__}: {error}"
             log.error("crisis model unavailable, screening with the rules only: %s", error)
 
-    def screen(self, text: str) -> dict[str, Any]:
+    def screen(self, text: str) -> SafetyResult:
         """The crisis screen of one text (rules, plus the learned model unless it failed to load)."""
         model = None if self.crisis_model_state.startswith("failed") else self.config.crisis_model
         return screen(text, self.config.crisis_locale, model)
@@ -99,15 +99,15 @@ class JournalService:
 
         Returns the entry as stored now and, when it could not be scored or explained, why.
         """
-        safety = await asyncio.to_thread(self.screen, text)
-        entry = await asyncio.to_thread(self.store.add_entry, user, text, timestamp, bool(safety["crisis"]),
-                                        list(safety.get("matched") or []))
+        safety = await asyncio.to_thread(self.screen, text)  # once: the explanation reuses it
+        entry = await asyncio.to_thread(self.store.add_entry, user, text, timestamp, safety.crisis,
+                                        list(safety.matched))
         problem = None
         try:
             prediction = (await self.classify([text]))[0]
             await asyncio.to_thread(self.store.add_scores, [(entry.id, prediction)])
             if explain:
-                explanation = await self.explainer.explain(text, prediction)
+                explanation = await self.explainer.explain(text, prediction, safety)
                 await asyncio.to_thread(self.store.set_explanation, entry.id, explanation)
         except Exception as error:  # the entry is safe; the re-scoring job scores it later
             problem = f"{type(error).__name__}: {error}"

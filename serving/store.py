@@ -113,7 +113,10 @@ def utc_naive(moment: datetime | None) -> datetime | None:
     """A datetime as naive UTC (how it is stored); naive input is taken to be UTC already."""
     if moment is None or moment.tzinfo is None:
         return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # within a day of year 1 or 9999: the nearest representable instant
+        return datetime.min if moment.year == 1 else datetime.max
 
 
 def utc_now() -> datetime:

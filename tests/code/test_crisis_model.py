@@ -312,3 +312,17 @@ def test_cross_validation_report_is_written(trained):
     assert (Path(config.output_dir) / PLOT_FILE).stat().st_size > 1000
     curve = precision_recall_curve([0.9, 0.8, 0.3, 0.6], [True, True, True, False])
     assert curve == [(0.9, 1 / 3, 1.0), (0.8, 2 / 3, 1.0), (0.6, 2 / 3, 2 / 3), (0.3, 1.0, 0.75)]
+
+
+def test_wordless_text_skips_the_models_and_long_entries_stop_at_the_first_member(trained, tmp_path, monkeypatch):
+    _panel_members(trained, tmp_path)
+    always = str(tmp_path / "always")
+    assert screen("i walked home", model=always).crisis  # the "always" model flags any text with words...
+    for wordless in ("0" * 4000, "!?" * 100, "aaaaaaaa", "\U0001f62d\U0001f62d"):
+        result = screen(wordless, model=always)  # ...but never reads text without words
+        assert not result.crisis and result.risk_score is None
+    # "all": an entry longer than the budget keeps the first member's verdict; the later member never reads it
+    monkeypatch.setattr("llm.crisis_panel.LATER_MEMBER_TOKENS", 5)
+    panel = _panel(tmp_path / "all", "always", "never")
+    assert not screen("i walked home", model=panel).crisis  # short: both read it, "never" decides
+    assert screen("i walked home with my sister after lunch", model=panel).crisis  # long: "always" decides

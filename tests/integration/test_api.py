@@ -87,6 +87,9 @@ BAD_CLASSIFY = [
     ("unknown field", {"text": "fine", "language": "en"}, 422),
     ("both text and texts", {"text": "fine", "texts": ["fine"]}, 422),
     ("neither text nor texts", {}, 422),
+    ("null text beside texts", {"text": None, "texts": ["fine"]}, 422),
+    ("blank text", {"text": " \u3000\n"}, 422),
+    ("NUL in text", {"text": "fine\u0000"}, 422),
     ("not an object", ["fine"], 422),
 ]
 
@@ -107,6 +110,18 @@ def test_invalid_json_and_unknown_routes(client):
     assert_error(client.get("/v1/entries", params={"limit": 0}, headers=ALICE), 422)
     assert_error(client.get("/v1/mood/summary", params={"period": "month"}, headers=ALICE), 422)
     assert_error(client.get("/v1/entries/abc", headers=ALICE), 422)
+    # beyond what either database can hold: refused, not a 500
+    assert_error(client.get("/v1/entries/6633778264744927428608", headers=ALICE), 422)
+    assert_error(client.get("/v1/entries", params={"offset": 2**63}, headers=ALICE), 422)
+    # date-times are RFC 3339 strings with an offset; a number is not taken as a Unix time
+    for route in ("/v1/entries", "/v1/entries/export", "/v1/mood/summary"):
+        assert_error(client.get(route, params={"start": "0.5"}, headers=ALICE), 422)
+        assert client.get(route, params={"start": "0001-01-01T00:00:00+05:00"}, headers=ALICE).status_code == 200
+    assert_error(client.post("/v1/entries", json={"text": "ok", "timestamp": 1700000000}, headers=ALICE), 422)
+    assert_error(client.post("/v1/entries", json={"text": "ok", "explain": "yes"}, headers=ALICE), 422)
+    # 405 names every method of the resource, across the routes that share its path
+    assert client.options("/v1/entries/1", headers=ALICE).headers["Allow"] == "DELETE, GET"
+    assert client.post("/v1/entries/export", headers=ALICE).headers["Allow"] == "GET"
     # the server is still fine after all of that
     assert client.post("/v1/classify", json={"text": "still here"}, headers=ALICE).status_code == 200
 
