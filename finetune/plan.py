@@ -73,8 +73,9 @@ def zero_settings(path: str | None) -> tuple[int, bool, bool]:
     if path is None:
         return 0, False, False
     zero = json.loads(Path(path).read_text()).get("zero_optimization", {})
-    offloaded = lambda key: zero.get(key, {}).get("device", "none") in ("cpu", "nvme")  # noqa: E731
-    return int(zero.get("stage", 0)), offloaded("offload_optimizer"), offloaded("offload_param")
+    optimizer, params = (zero.get(key, {}).get("device", "none") in ("cpu", "nvme")
+                         for key in ("offload_optimizer", "offload_param"))
+    return int(zero.get("stage", 0)), optimizer, params
 
 
 def largest_layer_params(model: torch.nn.Module) -> int:
