@@ -1,12 +1,12 @@
-"""API load check under mixed, hostile traffic: 32 clients for 60 s against a real `python -m serving` with the
-default configuration (embedded model, shipped crisis panel, explanations on), after one client for 20 s as
-the baseline of the same run.
+"""API under hostile input and mixed load, against a real `python -m serving` with the default configuration
+(embedded model, shipped crisis panel, explanations on): first the worst case at one client (each kind of
+maximum-size input on each model route), then one client for 20 s as the baseline of the same run, then 32
+clients for 60 s.
 
     nice -n 10 .venv/bin/python -m benchmarks.bench_api_mixed [--clients 32] [--seconds 60] [--out FILE]
 
 Traffic: classify one text (50%), write an entry (25%, a tenth of them with an explanation), list entries
-(10%), explain (15%). A tenth of all texts are maximum-size (5,000 characters): journal prose, one
-repeated character or random bytes. It checks what the API promises under load: only 2xx answers, or 503
+(10%), explain (15%). A tenth of all texts are the maximum-size inputs of the worst-case phase. It checks what the API promises under load: only 2xx answers, or 503
 with Retry-After; and no entry acknowledged (201) and then lost: each one is read back at the end.
 """
 
@@ -30,14 +30,44 @@ ROUTES = [("classify", 0.50), ("entry", 0.25), ("list", 0.10), ("explain", 0.15)
 MAX_CHARS = 5000
 
 
+def hostile_texts(seed: int = 0) -> dict[str, str]:
+    """Maximum-size inputs (5,000 characters) of every kind that costs the most tokens per character."""
+    rng = random.Random(seed)
+    rows = [json.loads(line)["text"] for line in (ROOT / "data" / "journal" / "dev.jsonl").open()]
+    return {"journal prose": " ".join(rows)[:MAX_CHARS], "one character": "0" * MAX_CHARS,
+            "random bytes": "".join(rng.choice(string.printable) for _ in range(MAX_CHARS)),
+            "random letters": "".join(rng.choice(string.ascii_letters + " ") for _ in range(MAX_CHARS)),
+            "CJK characters": "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(MAX_CHARS)),
+            "one sentence repeated": ("I went to the shop and bought some bread. " * 120)[:MAX_CHARS]}
+
+
 def texts(seed: int = 0) -> tuple[list[str], list[str]]:
     """Ordinary journal entries (the project's dev set) and maximum-size hostile ones."""
     rows = [json.loads(line)["text"] for line in (ROOT / "data" / "journal" / "dev.jsonl").open()]
-    rng = random.Random(seed)
-    prose = " ".join(rows)[:MAX_CHARS]
-    hostile = [prose, "0" * MAX_CHARS, "".join(rng.choice(string.printable) for _ in range(MAX_CHARS)),
-               "".join(rng.choice(string.ascii_letters + " ") for _ in range(MAX_CHARS))]
-    return rows, hostile
+    return rows, list(hostile_texts(seed).values())
+
+
+def worst_case(url: str, repeats: int = 2) -> list[dict]:
+    """One client, each hostile input on each model route: the slowest of `repeats` answers."""
+    bodies = {"classify": lambda text: ("/v1/classify", {"text": text}),
+              "explain": lambda text: ("/v1/explain", {"text": text}),
+              "entry + explain": lambda text: ("/v1/entries", {"text": text, "explain": True})}
+    rows = []
+    with httpx.Client(base_url=url, timeout=300) as http:
+        for kind, text in hostile_texts().items():
+            for route, body in bodies.items():
+                seconds, statuses = [], set()
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    path, payload = body(text)
+                    response = http.post(path, json=payload)
+                    seconds.append(time.perf_counter() - started)
+                    statuses.add(response.status_code)
+                answer = response.json()
+                crisis = answer.get("crisis", answer.get("safety", {}).get("crisis"))
+                rows.append({"input": kind, "route": route, "max_s": round(max(seconds), 2),
+                             "statuses": sorted(statuses), "crisis": crisis})
+    return rows
 
 
 class Traffic:
@@ -129,6 +159,11 @@ def main() -> None:
             server.wait_ready()
             while httpx.get(server.url + "/readyz").json()["checks"]["explanations"] != "ready":
                 time.sleep(1)
+            worst = worst_case(server.url)
+            print("\n| input (5,000 characters) | route | slowest of 2, s | status | crisis |")
+            print("| --- | --- | --- | --- | --- |")
+            for row in worst:
+                print(f"| {row['input']} | {row['route']} | {row['max_s']} | {row['statuses']} | {row['crisis']} |")
             results, violations, lost = [], [], []
             for seed, clients, seconds in [(1, 1, args.baseline_seconds), (2, args.clients, args.seconds)]:
                 traffic = Traffic(server.url, seed)
@@ -153,7 +188,8 @@ def main() -> None:
         print("  ", violation)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"rows": results, "violations": violations, "lost": lost}, indent=1))
+        args.out.write_text(json.dumps({"worst_case": worst, "rows": results, "violations": violations,
+                                        "lost": lost}, indent=1))
     if violations or lost:
         raise SystemExit(1)
 

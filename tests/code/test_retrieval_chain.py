@@ -6,6 +6,7 @@ from llm.backends.transformers_backend import TransformersClassifier
 from llm.config import ModelConfig
 from llm.labels import EMOTIONS
 from llm.prediction import Prediction
+from llm.safety import screen
 from retrieval.chain import ExplanationService, GenerationRejected, retrieval_emotions, validate_reply
 from retrieval.documents import load_knowledge_base
 from retrieval.settings import SHIPPED_KB, RetrievalSettings
@@ -103,6 +104,21 @@ def test_invalid_llm_replies_fall_back_with_the_reason(store, settings, reply, r
     result = ExplanationService(store, ScriptedReplies(reply), settings).explain(ENTRY, prediction(sadness=0.8))
     assert result.path == "fallback" and reason in result.fallback_reason
     check_grounded(result, store)
+
+
+def test_text_without_words_gets_the_grounded_fallback_without_a_generation(store, settings):
+    service = ExplanationService(store, ScriptedReplies("unused"), settings)
+    result = service.explain("0" * 4000, prediction(sadness=0.8))
+    assert result.path == "fallback" and "no words" in result.fallback_reason and not result.safety.crisis
+    assert service.generator.conversations == []  # the LLM never ran
+    check_grounded(result, store)
+
+
+def test_a_screen_the_caller_already_ran_is_not_run_again(store, settings):
+    flagged = screen("I want to die. just kidding")
+    result = ExplanationService(store, ScriptedReplies("unused"), settings).explain(
+        ENTRY, prediction(sadness=0.8), safety=flagged)
+    assert result.path == "crisis" and result.safety is flagged  # the given screen decides, as written
 
 
 def test_naming_an_activity_that_was_not_retrieved_is_rejected(store):
