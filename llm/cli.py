@@ -1,5 +1,6 @@
 """The `emoai` command: `classify` here, the other subcommands run the `python -m <package>` entry points."""
 
+import contextlib
 import json
 import runpy
 import sys
@@ -49,8 +50,11 @@ def classify(
         model_config = load_model_config(str(config) if config else None, **overrides)
         if adapter is not None and adapter.lower() == "none":
             model_config = model_config.model_copy(update={"adapter": None})
-        classifier = load_classifier(model_config)
-        predictions = _predict_with_progress(classifier, all_texts, show=input is not None)
+        # stdout carries only the JSON lines: libraries loaded on the way (DeepSpeed, on a first run the GGUF
+        # conversion) announce themselves on stdout, so they talk to stderr instead
+        with contextlib.redirect_stdout(sys.stderr):
+            classifier = load_classifier(model_config)
+            predictions = _predict_with_progress(classifier, all_texts, show=input is not None)
     except (InputError, ClassifierError, ModelSourceError, FileNotFoundError, OSError, ValueError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if isinstance(error, ValidationError):

@@ -3,8 +3,6 @@
 from llm.classifier import Classifier
 from llm.config import ModelConfig, load_yaml_config
 
-DEFAULT_MODEL_CONFIG = "configs/models/smollm2-135m-lora.yaml"
-
 
 def load_model_config(path: str | None = None, **overrides) -> ModelConfig:
     """A ModelConfig from a YAML recipe (or the defaults), with keyword overrides applied."""

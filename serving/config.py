@@ -55,7 +55,6 @@ class ServingConfig(BaseModel):
     store_url: str = Field(default="sqlite:///data/journal.db", description="SQLAlchemy URL of the journal")
     retrieval_config: str = Field(default="configs/retrieval.yaml", description="knowledge base settings")
     explanations: bool = Field(default=True, description="load the explanation service (/v1/explain, UI)")
-    build_index: bool = Field(default=True, description="build/update the knowledge-base index at start")
     ui: bool = Field(default=True, description="mount the Gradio journaling UI at /ui")
     api_keys: dict[str, str] = Field(default_factory=dict, description="API key -> user; empty: single user")
     single_user: str = Field(default="local", description="the user of single-user mode (no API keys)")

@@ -1,6 +1,7 @@
 """`emoai classify` end to end on the real embedded model: JSON out, one-line errors in."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,13 +13,16 @@ from transformers import AutoModelForCausalLM
 EMOAI = [sys.executable, "-m", "llm"]
 
 
-def _run(*args, timeout=600):
-    return subprocess.run([*EMOAI, *args], capture_output=True, text=True, timeout=timeout)
+def _run(*args, timeout=600, env=None):
+    return subprocess.run([*EMOAI, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
 
 
 @pytest.mark.slow
-def test_classify_prints_one_json_object_per_text_with_six_scores():
-    result = _run("classify", "i feel so alone tonight", "What a lovely surprise!")
+def test_classify_prints_one_json_object_per_text_with_six_scores(tmp_path):
+    # a fresh cache: the first run converts the embedded GGUF, and stdout must still hold only JSON lines
+    result = _run("classify", "i feel so alone tonight", "What a lovely surprise!",
+                  env={"EMOAI_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in rows] == ["i feel so alone tonight", "What a lovely surprise!"]
