@@ -49,12 +49,12 @@ class Server:
     """A `python -m serving` process for one benchmark configuration."""
 
     def __init__(self, model: str, batching: bool, workdir: Path, max_batch_size: int,
-                 **overrides: object) -> None:
+                 overrides: dict | None = None) -> None:
         self.port = free_port()
         config = {"model": model, "port": self.port, "store_url": f"sqlite:///{workdir}/journal.db",
                   "ui": False, "explanations": False,
                   "batching": {"enabled": batching, "max_batch_size": max_batch_size, "max_queue": 4096,
-                               "request_timeout_s": 600}, **overrides}
+                               "request_timeout_s": 600}, **(overrides or {})}
         path = workdir / f"serving-{'on' if batching else 'off'}.yaml"
         path.write_text(yaml.safe_dump(config))
         self.log = (workdir / f"server-{'on' if batching else 'off'}.log").open("w")

@@ -152,9 +152,9 @@ def main() -> None:
         retrieval = yaml.safe_load((ROOT / "configs" / "retrieval.yaml").read_text())
         retrieval["chroma"]["path"] = f"{tmp}/chroma"
         (Path(tmp) / "retrieval.yaml").write_text(yaml.safe_dump(retrieval))
-        server = Server("configs/models/smollm2-135m-lora.yaml", True, Path(tmp), 32, explanations=True,
-                        retrieval_config=f"{tmp}/retrieval.yaml",
-                        batching={"enabled": True, "max_batch_size": 32, "max_queue": 256, "request_timeout_s": 30})
+        server = Server("configs/models/smollm2-135m-lora.yaml", True, Path(tmp), 32, {
+            "explanations": True, "retrieval_config": f"{tmp}/retrieval.yaml",  # the serving defaults otherwise
+            "batching": {"enabled": True, "max_batch_size": 32, "max_queue": 256, "request_timeout_s": 30}})
         try:
             server.wait_ready()
             while httpx.get(server.url + "/readyz").json()["checks"]["explanations"] != "ready":

@@ -191,7 +191,7 @@ def create_app(config: ServingConfig) -> FastAPI:
         return StreamingResponse(csv_lines(entries, service.model_version), media_type="text/csv",
                                  headers={"Content-Disposition": 'attachment; filename="journal.csv"'})
 
-    @app.get("/v1/entries/{entry_id}", tags=["journal"], response_model=EntryOut, summary="One entry",
+    @app.get("/v1/entries/{entry_id:int}", tags=["journal"], response_model=EntryOut, summary="One entry",
              responses=one_entry_errors)
     def get_entry(entry_id: EntryId, user: User) -> EntryOut:
         entry = service.store.get_entry(user, entry_id)
@@ -199,7 +199,7 @@ def create_app(config: ServingConfig) -> FastAPI:
             raise not_found(entry_id)
         return entry_out(entry)
 
-    @app.delete("/v1/entries/{entry_id}", tags=["journal"], status_code=204, summary="Delete an entry",
+    @app.delete("/v1/entries/{entry_id:int}", tags=["journal"], status_code=204, summary="Delete an entry",
                 responses=one_entry_errors)
     def delete_entry(entry_id: EntryId, user: User) -> Response:
         if not service.store.delete_entry(user, entry_id):

@@ -109,7 +109,7 @@ def test_invalid_json_and_unknown_routes(client):
     assert_error(client.post("/v1/entries", json=bad_time, headers=ALICE), 422, "validation_error")
     assert_error(client.get("/v1/entries", params={"limit": 0}, headers=ALICE), 422)
     assert_error(client.get("/v1/mood/summary", params={"period": "month"}, headers=ALICE), 422)
-    assert_error(client.get("/v1/entries/abc", headers=ALICE), 422)
+    assert_error(client.get("/v1/entries/abc", headers=ALICE), 404, "not_found")  # ids are digits only
     # beyond what either database can hold: refused, not a 500
     assert_error(client.get("/v1/entries/6633778264744927428608", headers=ALICE), 422)
     assert_error(client.get("/v1/entries", params={"offset": 2**63}, headers=ALICE), 422)
