@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from llm.labels import EMOTIONS, label_id
+from llm.paths import project_file
 
 HUB_DATASET = "dair-ai/emotion"
 SPLITS = ("train", "validation", "test")
@@ -33,7 +34,7 @@ GOEMOTIONS_MAPPING: dict[str, str] = {
     **dict.fromkeys(("fear", "nervousness"), "fear"),
     "surprise": "surprise",
 }
-JOURNAL_DIR = Path(__file__).resolve().parent.parent / "data" / "journal"
+JOURNAL_DIR = project_file("data", "journal")
 JOURNAL_MANIFEST = "manifest.yaml"
 JOURNAL_ROLES = ("train", "blind-dev", "blind-test", "spent")
 DATASET_NAMES = ("dair-ai", "goemotions6", "journal")

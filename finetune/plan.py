@@ -24,9 +24,10 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from finetune.config import ConfigError, FinetuneConfig, load_recipe
 from llm.config import ModelConfig
+from llm.paths import project_file
 from llm.sources import resolve_model_source
 
-HUB_CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "hub"
+HUB_CONFIGS = project_file("configs", "hub")
 PROMPT_TOKENS = 64  # the chat template, instruction and answer around the text (SmolLM2: 30-40)
 GIB = 2**30
 

@@ -11,10 +11,11 @@ from tqdm.auto import tqdm
 
 from finetune.data import DatasetError, load_split
 from llm.io import read_jsonl
+from llm.paths import project_file
 from llm.safety import matched_rules, screen
 from retrieval.store import KnowledgeStore
 
-DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
+DATASETS = project_file("evals", "datasets")
 RETRIEVAL_QUERIES = DATASETS / "retrieval_queries.jsonl"
 CRISIS_SET = DATASETS / "crisis_screen.jsonl"
 # ordinary journal entries, each set by a writer who never saw the screen (none of them is trained on)

@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llm.config import load_yaml_config
+from llm.paths import project_file
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "retrieval.yaml"
+DEFAULT_CONFIG = project_file("configs", "retrieval.yaml")
 SHIPPED_KB = Path(__file__).resolve().parent / "kb"
 
 

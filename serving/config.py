@@ -13,9 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.config import load_yaml_config
+from llm.paths import project_file, project_path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "serving.yaml"
+DEFAULT_CONFIG = project_file("configs", "serving.yaml")
 ENV_PREFIX = "EMOAI_"
 LOCAL_HOST = "127.0.0.1"
 
@@ -72,14 +72,6 @@ class ServingConfig(BaseModel):
     def bind_host(self) -> str:
         """Without API keys the server is single-user and only listens on the loopback interface."""
         return self.host if self.api_keys else LOCAL_HOST
-
-
-def project_path(path: str | Path) -> Path:
-    """A relative path as given when it exists from the working directory, else from the project root."""
-    path = Path(path).expanduser()
-    if path.is_absolute() or path.exists():
-        return path
-    return PROJECT_ROOT / path
 
 
 def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:

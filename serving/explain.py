@@ -9,9 +9,10 @@ scored without an explanation.
 import logging
 from typing import Any, Literal
 
+from llm.paths import project_path
 from llm.prediction import Prediction
 from llm.safety import SafetyResult
-from serving.config import ServingConfig, project_path
+from serving.config import ServingConfig
 from serving.model import ModelRunner
 
 log = logging.getLogger(__name__)

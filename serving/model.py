@@ -15,8 +15,9 @@ from typing import Any, Literal, TypeVar
 from llm.classifier import Classifier
 from llm.config import ModelConfig, load_yaml_config
 from llm.factory import load_classifier
+from llm.paths import project_path
 from llm.prediction import ModelInfo, Prediction
-from serving.config import ServingConfig, project_path
+from serving.config import ServingConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
