@@ -6,8 +6,9 @@ clients for 60 s.
     nice -n 10 .venv/bin/python -m benchmarks.bench_api_mixed [--clients 32] [--seconds 60] [--out FILE]
 
 Traffic: classify one text (50%), write an entry (25%, a tenth of them with an explanation), list entries
-(10%), explain (15%). A tenth of all texts are the maximum-size inputs of the worst-case phase. It checks what the API promises under load: only 2xx answers, or 503
-with Retry-After; and no entry acknowledged (201) and then lost: each one is read back at the end.
+(10%), explain (15%). A tenth of all texts are the maximum-size inputs of the worst-case phase. It checks
+what the API promises under load: only 2xx answers, or 503 with Retry-After; and no entry acknowledged (201)
+and then lost: each one is read back at the end.
 """
 
 import argparse
@@ -30,21 +31,19 @@ ROUTES = [("classify", 0.50), ("entry", 0.25), ("list", 0.10), ("explain", 0.15)
 MAX_CHARS = 5000
 
 
+def journal_entries() -> list[str]:
+    """Ordinary entries: the project's blind journal dev set."""
+    return [json.loads(line)["text"] for line in (ROOT / "data" / "journal" / "dev.jsonl").open()]
+
+
 def hostile_texts(seed: int = 0) -> dict[str, str]:
     """Maximum-size inputs (5,000 characters) of every kind that costs the most tokens per character."""
     rng = random.Random(seed)
-    rows = [json.loads(line)["text"] for line in (ROOT / "data" / "journal" / "dev.jsonl").open()]
-    return {"journal prose": " ".join(rows)[:MAX_CHARS], "one character": "0" * MAX_CHARS,
+    return {"journal prose": " ".join(journal_entries())[:MAX_CHARS], "one character": "0" * MAX_CHARS,
             "random bytes": "".join(rng.choice(string.printable) for _ in range(MAX_CHARS)),
             "random letters": "".join(rng.choice(string.ascii_letters + " ") for _ in range(MAX_CHARS)),
             "CJK characters": "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(MAX_CHARS)),
             "one sentence repeated": ("I went to the shop and bought some bread. " * 120)[:MAX_CHARS]}
-
-
-def texts(seed: int = 0) -> tuple[list[str], list[str]]:
-    """Ordinary journal entries (the project's dev set) and maximum-size hostile ones."""
-    rows = [json.loads(line)["text"] for line in (ROOT / "data" / "journal" / "dev.jsonl").open()]
-    return rows, list(hostile_texts(seed).values())
 
 
 def worst_case(url: str, repeats: int = 2) -> list[dict]:
@@ -76,7 +75,7 @@ class Traffic:
     def __init__(self, url: str, seed: int) -> None:
         self.url = url
         self.rng = random.Random(seed)
-        self.ordinary, self.hostile = texts(seed)
+        self.ordinary, self.hostile = journal_entries(), list(hostile_texts(seed).values())
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.violations: list[str] = []

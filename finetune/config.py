@@ -28,6 +28,11 @@ class LoraSettings(_Strict):
     init_from: str | None = Field(default=None, description="start from this saved LoRA adapter (same r, alpha "
                                                              "and modules) instead of a fresh one")
 
+    def peft_config(self, task_type: str = "CAUSAL_LM") -> LoraConfig:
+        """The PEFT config of these settings (a causal LM by default)."""
+        return LoraConfig(task_type=task_type, r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=list(self.target_modules))
+
 
 class EncoderLora(LoraSettings):
     """LoRA on a BERT-style encoder (attention projections and dense layers)."""
@@ -35,10 +40,9 @@ class EncoderLora(LoraSettings):
     dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
     target_modules: list[str] = Field(default=["query", "key", "value", "dense"])
 
-    def peft_config(self) -> LoraConfig:
+    def peft_config(self, task_type: str = "SEQ_CLS") -> LoraConfig:
         """The PEFT config of a sequence classifier with these settings."""
-        return LoraConfig(task_type="SEQ_CLS", r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
-                          target_modules=self.target_modules)
+        return super().peft_config(task_type)
 
 
 class MixPart(_Strict):

@@ -9,7 +9,7 @@ when shipped, else the hub), the recipe's LoRA is applied, and the memory per GP
   parameter offload) plus DeepSpeed's own ZeRO-2/ZeRO-3 estimate for the trainable (LoRA) parameters;
 - activations of one micro-batch (bf16, per decoder layer: inputs of every projection, attention and MLP
   intermediates, LoRA inputs; with gradient checkpointing only the layer inputs plus one layer);
-the sum is set against the GPU's memory. Estimates, not measurements: benchmarks/bench_gpu_7b.py measures.
+the sum is set against the GPU's memory. These are estimates, not measurements.
 """
 
 import argparse
@@ -59,14 +59,12 @@ class TrainingPlan:
 
 def meta_lora_model(config: FinetuneConfig) -> tuple[torch.nn.Module, PretrainedConfig]:
     """The recipe's model with its LoRA applied, on the meta device (no memory, no download of weights)."""
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
 
     arch = architecture(config.model)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(arch, torch_dtype=torch.bfloat16)
-    lora = LoraConfig(r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
-                      target_modules=list(config.lora.target_modules), task_type="CAUSAL_LM")
-    return get_peft_model(model, lora), arch
+    return get_peft_model(model, config.lora.peft_config()), arch
 
 
 def zero_settings(path: str | None) -> tuple[int, bool, bool]:

@@ -79,7 +79,7 @@ def _seed_everything(seed: int) -> None:
 
 
 def _build_model(config: FinetuneConfig, device: torch.device) -> tuple[nn.Module, object]:
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
 
     tokenizer = load_tokenizer(config.model)
     model = load_causal_lm(config.model, resolve_dtype(config.training.dtype, device), device)
@@ -88,10 +88,8 @@ def _build_model(config: FinetuneConfig, device: torch.device) -> tuple[nn.Modul
         model.enable_input_require_grads()
     if config.lora.init_from:
         return _continue_adapter(model, config), tokenizer
-    lora = LoraConfig(r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
-                      target_modules=config.lora.target_modules, task_type="CAUSAL_LM")
     try:
-        peft_model = get_peft_model(model, lora)
+        peft_model = get_peft_model(model, config.lora.peft_config())
     except ValueError as error:
         raise SystemExit(f"LoRA target modules {config.lora.target_modules} do not fit {config.model}: {error}")
     return peft_model, tokenizer

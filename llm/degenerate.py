@@ -13,7 +13,8 @@ MIN_DISTINCT_LETTERS = 3  # "aaaa", "ok", "zz": fewer distinct letters than this
 MIN_LETTER_SHARE = 0.6  # letters among the visible characters of ordinary text, in any script
 MIN_WORD_SHARE = 0.2  # whitespace-separated tokens that are words, in a text with few letters
 KEPT_REPEATS = 3
-_REPEATED_CHUNK = re.compile(r"(.{1,64}?)\1{3,}", re.DOTALL)
+LONGEST_KEPT_RUN = 64  # characters: shorter runs ("soooo", "!!!!") are emphasis and stay as written
+_REPEATED_CHUNK = re.compile(rf"(.{{1,{LONGEST_KEPT_RUN}}}?)\1{{{KEPT_REPEATS},}}", re.DOTALL)
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 _EDGE_PUNCTUATION = "\"'()[]{}.,;:!?\u2018\u2019\u201c\u201d"
 
@@ -32,11 +33,8 @@ def is_wordless(text: str) -> bool:
 
 
 def collapse_repeats(text: str, keep: int = KEPT_REPEATS) -> str:
-    """The text with every chunk (up to 64 characters) repeated more than ``keep`` times in a row kept ``keep`` times.
-
-    Only runs longer than 64 characters change, so ordinary emphasis ("soooo", "!!!!") stays as written.
-    """
+    """The text with every run of one repeated chunk longer than ``LONGEST_KEPT_RUN`` cut to ``keep`` chunks."""
     def shorten(match: re.Match) -> str:
         run = match.group(0)
-        return run if len(run) <= 64 else match.group(1) * keep
+        return run if len(run) <= LONGEST_KEPT_RUN else match.group(1) * keep
     return _REPEATED_CHUNK.sub(shorten, text)

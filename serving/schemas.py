@@ -51,15 +51,6 @@ Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp),
 MAX_ID = 2**31 - 1  # the largest entry id and offset either database (SQLite, PostgreSQL integer) can hold
 
 
-def _no_nulls(names: tuple[str, ...]):
-    def check(data: Any) -> Any:
-        for name in names:
-            if isinstance(data, dict) and name in data and data[name] is None:
-                raise ValueError(f"'{name}' must not be null: leave it out instead")
-        return data
-    return check
-
-
 def _one_of_text_or_texts(schema: dict[str, Any]) -> None:
     """The published schema: `text` and `texts` are never null, and exactly one is required."""
     for name in ("text", "texts"):
@@ -89,7 +80,13 @@ def request_models(limits: LimitsConfig) -> RequestModels:
         text: Text | None = None
         texts: list[Text] | None = Field(default=None, min_length=1, max_length=limits.max_batch_texts)
 
-        _not_null = model_validator(mode="before")(_no_nulls(("text", "texts")))
+        @model_validator(mode="before")
+        @classmethod
+        def _not_null(cls, data: Any) -> Any:
+            for name in ("text", "texts"):
+                if isinstance(data, dict) and name in data and data[name] is None:
+                    raise ValueError(f"'{name}' must not be null: leave it out instead")
+            return data
 
         @model_validator(mode="after")
         def _one_of(self) -> "ClassifyRequest":
