@@ -27,6 +27,12 @@ class ModelConfig(BaseModel):
     device: str = "auto"
     batch_size: int = Field(default=32, ge=1, le=4096)
     max_text_tokens: int = Field(default=128, ge=8, le=8192)
+    fast_path: bool = Field(
+        default=True,
+        description="transformers only: score with the LoRA update merged into a copy of the weights and "
+        "the prompt prefix's keys/values computed once per load; false scores every full prompt through "
+        "the unmerged adapter (the reference path the fast one is tested against)",
+    )
     tensor_parallel_size: int = Field(default=1, ge=1, description="vLLM only: GPUs per model")
     gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1, description="vLLM only")
 

@@ -4,13 +4,16 @@ A label's probability is the one constrained decoding over the six label strings
 at each step the softmax is taken over the tokens that continue some label. When the labels'
 first tokens are all different (the usual case) that is a softmax over six rows of the LM head
 at the last prompt position. Otherwise every prompt is expanded with the six label sequences
-and scored in the same single pass. Only the needed rows of the LM head are computed.
+and scored in the same single pass. Only the needed rows of the LM head are computed. With a
+``PrefixCache`` the shared prompt prefix is not recomputed: each batch feeds only what follows it.
 """
 
 from collections.abc import Sequence
 
 import torch
 from torch import nn
+
+from llm.prefix_cache import PrefixCache
 
 
 def split_backbone_and_head(model: nn.Module) -> tuple[nn.Module, nn.Module]:
@@ -32,10 +35,17 @@ def right_pad(sequences: Sequence[Sequence[int]], pad_id: int, multiple: int = 8
 
 
 def logits_at(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-              rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    """LM-head logits only at the given (row, col) positions: shape (len(rows), vocab)."""
+              rows: torch.Tensor, cols: torch.Tensor, prefix: PrefixCache | None = None) -> torch.Tensor:
+    """LM-head logits only at the given (row, col) positions: shape (len(rows), vocab). With a prefix
+    cache, ``input_ids`` are what follows the prefix and ``cols`` index into them."""
     backbone, head = split_backbone_and_head(model)
-    hidden = backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    if prefix is None:
+        hidden = backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    else:
+        size = input_ids.shape[0]
+        mask = torch.cat([attention_mask.new_ones((size, prefix.length)), attention_mask], dim=1)
+        hidden = backbone(input_ids=input_ids, attention_mask=mask, past_key_values=prefix.for_batch(size),
+                          use_cache=True).last_hidden_state
     return head(hidden[rows, cols]).float()
 
 
@@ -55,23 +65,27 @@ class LabelScorer:
         ]
 
     @torch.no_grad()
-    def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]]) -> torch.Tensor:
-        """(len(prompts), 6) label log-probabilities; rows sum to 1 after exp."""
+    def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
+                  prefix: PrefixCache | None = None) -> torch.Tensor:
+        """(len(prompts), 6) label log-probabilities; rows sum to 1 after exp. ``prefix``, when given,
+        must have been computed with ``model`` and must start every prompt."""
         device = next(model.parameters()).device
+        if prefix is not None:
+            prompts = prefix.strip(prompts)
         if self.first_tokens_distinct:
-            return self._first_token_log_probs(model, prompts, device)
-        return self._trie_log_probs(model, prompts, device)
+            return self._first_token_log_probs(model, prompts, device, prefix)
+        return self._trie_log_probs(model, prompts, device, prefix)
 
     def _first_token_log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
-                               device: torch.device) -> torch.Tensor:
+                               device: torch.device, prefix: PrefixCache | None = None) -> torch.Tensor:
         ids, mask = right_pad(prompts, self.pad_id)
         rows = torch.arange(len(prompts))
         cols = mask.sum(dim=1) - 1
-        logits = logits_at(model, ids.to(device), mask.to(device), rows.to(device), cols.to(device))
+        logits = logits_at(model, ids.to(device), mask.to(device), rows.to(device), cols.to(device), prefix)
         return torch.log_softmax(logits[:, self.first_ids], dim=-1).cpu()
 
     def _trie_log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
-                        device: torch.device) -> torch.Tensor:
+                        device: torch.device, prefix: PrefixCache | None = None) -> torch.Tensor:
         n_labels = len(self.label_ids)
         sequences = [list(p) + label for p in prompts for label in self.label_ids]
         ids, mask = right_pad(sequences, self.pad_id)
@@ -84,7 +98,7 @@ class LabelScorer:
                 cols.append(start + j)
                 steps.append((label, j))
         logits = logits_at(model, ids.to(device), mask.to(device),
-                           torch.tensor(rows, device=device), torch.tensor(cols, device=device)).cpu()
+                           torch.tensor(rows, device=device), torch.tensor(cols, device=device), prefix).cpu()
         totals = torch.zeros(len(sequences))
         for k, (label, j) in enumerate(steps):
             allowed = self.allowed[label][j]

@@ -1,16 +1,25 @@
-"""The PyTorch/transformers classifier: batched label scoring, bf16 where supported."""
+"""The PyTorch/transformers classifier: batched label scoring, bf16 where supported.
 
+On the fast path (the default) scoring runs on a plain model with the LoRA update merged into its
+weights, against the prompt prefix's keys and values computed once (``llm.prefix_cache``). The
+unmerged PEFT model stays for generation, which switches the adapter off; merging therefore costs
+a second copy of the adapted projections (about 0.2 GB for SmolLM2-135M in bf16).
+"""
+
+import copy
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
 from llm.config import ModelConfig
 from llm.device import resolve_device, resolve_dtype
 from llm.generation import Conversation, TransformersGenerator
 from llm.loading import attach_adapter, load_causal_lm, load_tokenizer, model_info, resolve_adapter
 from llm.prediction import Prediction
+from llm.prefix_cache import PrefixCache
 from llm.prompt import PromptBuilder, read_text_style
-from llm.scoring import LabelScorer
+from llm.scoring import LabelScorer, split_backbone_and_head
 
 
 class TransformersClassifier:
@@ -28,6 +37,9 @@ class TransformersClassifier:
                                      text_style=read_text_style(adapter_dir))
         self._generator = TransformersGenerator(self.model, self.tokenizer)
         self.scorer = LabelScorer(self.prompts.label_ids, self.tokenizer.pad_token_id)
+        self.scoring_model = merged_copy(self.model) if config.fast_path else self.model
+        self.prefix = (PrefixCache(split_backbone_and_head(self.scoring_model)[0], self.prompts.prefix_ids)
+                       if config.fast_path else None)
         self.info = model_info(config.base_model, adapter_dir, "transformers")
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -38,7 +50,8 @@ class TransformersClassifier:
         size = self.config.batch_size
         for start in range(0, len(order), size):
             rows = order[start:start + size]
-            probabilities[rows] = self.scorer.log_probs(self.model, [encoded[i] for i in rows]).exp()
+            batch = [encoded[i] for i in rows]
+            probabilities[rows] = self.scorer.log_probs(self.scoring_model, batch, self.prefix).exp()
         version = self.info.version
         return [Prediction.from_probabilities(p.tolist(), version) for p in probabilities]
 
@@ -46,3 +59,11 @@ class TransformersClassifier:
                  temperature: float = 0.0) -> list[str]:
         """Free text from the base model (adapter off), e.g. for explanations."""
         return self._generator.generate(conversations, max_new_tokens, temperature)
+
+
+def merged_copy(model: nn.Module) -> nn.Module:
+    """A plain model with the LoRA update folded into its weights; the given model is left as it is.
+    A model without an adapter is returned unchanged (nothing to merge)."""
+    if not hasattr(model, "merge_and_unload"):
+        return model
+    return copy.deepcopy(model).merge_and_unload().eval()
