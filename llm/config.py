@@ -33,6 +33,14 @@ class ModelConfig(BaseModel):
         "the prompt prefix's keys/values computed once per load; false scores every full prompt through "
         "the unmerged adapter (the reference path the fast one is tested against)",
     )
+    encoder: str | None = Field(
+        default=None,
+        description="an encoder classifier that votes with the LLM (weighted geometric mean of the "
+        "probabilities): 'shipped' (the shipped MiniLM baseline), a directory saved by "
+        "`python -m finetune.baseline`, an MLflow models:/ URI, or null for the LLM alone",
+    )
+    encoder_weight: float = Field(default=0.5, ge=0.0, le=1.0,
+                                  description="the encoder's share of the vote (0 = the LLM alone)")
     tensor_parallel_size: int = Field(default=1, ge=1, description="vLLM only: GPUs per model")
     gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1, description="vLLM only")
 

@@ -12,7 +12,19 @@ def load_model_config(path: str | None = None, **overrides) -> ModelConfig:
 
 
 def load_classifier(config: ModelConfig) -> Classifier:
-    """The classifier for a config: transformers or vLLM backend (imported only when used)."""
+    """The classifier for a config: the LLM on its backend (imported only when used), with the
+    configured encoder voting alongside it when there is one."""
+    llm = _load_llm(config)
+    if config.encoder is None:
+        return llm
+    from finetune.baseline.classifier import EncoderClassifier
+    from llm.ensemble import EnsembleClassifier
+
+    return EnsembleClassifier(llm, EncoderClassifier.load(config.encoder, batch_size=config.batch_size),
+                              config.encoder_weight)
+
+
+def _load_llm(config: ModelConfig) -> Classifier:
     if config.backend == "vllm":
         from llm.backends.vllm_backend import VLLMClassifier
 

@@ -6,7 +6,7 @@ from llm.labels import EMOTIONS
 
 
 class ModelInfo(BaseModel):
-    """Which model scored a text: base model, adapter, backend and a version string."""
+    """Which model scored a text: base model, adapter, backend, the encoder voting with it, a version string."""
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
 
@@ -14,11 +14,17 @@ class ModelInfo(BaseModel):
     adapter: str | None = None
     adapter_version: str | None = None
     backend: str
+    encoder: str | None = None
+    encoder_version: str | None = None
+    encoder_weight: float | None = None
 
     @property
     def version(self) -> str:
         """A stable id for this model version, used to key stored scores."""
-        return f"{self.base_model}+{self.adapter_version}" if self.adapter_version else self.base_model
+        version = f"{self.base_model}+{self.adapter_version}" if self.adapter_version else self.base_model
+        if self.encoder_version:
+            version += f"&{self.encoder_version}@{self.encoder_weight:g}"
+        return version
 
 
 class Prediction(BaseModel):

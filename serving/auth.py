@@ -36,8 +36,8 @@ class Authenticator:
             raise APIError(401, "unauthorized", "invalid API key", headers={"WWW-Authenticate": "Bearer"})
         return user
 
-    def __call__(self, request: Request) -> str:
-        """FastAPI dependency: the user of the request."""
+    async def __call__(self, request: Request) -> str:
+        """FastAPI dependency: the user of the request (async: no thread hop per request)."""
         key = request.headers.get(API_KEY_HEADER)
         authorization = request.headers.get("Authorization", "")
         if not key and authorization.lower().startswith("bearer "):

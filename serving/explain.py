@@ -22,8 +22,6 @@ class ExplanationsUnavailable(RuntimeError):
     """The explanation service is switched off, still loading or failed to load."""
 
 
-
-
 class Explainer:
     """Builds the retrieval ExplanationService once the model is loaded, and runs it on the model thread."""
 

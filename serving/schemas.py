@@ -130,6 +130,9 @@ class ModelOut(BaseModel):
     adapter: str | None
     adapter_version: str | None
     backend: str
+    encoder: str | None = None
+    encoder_version: str | None = None
+    encoder_weight: float | None = None
     version: str
 
     @classmethod

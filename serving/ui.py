@@ -129,8 +129,10 @@ def build_ui(service: JournalService, auth: Authenticator) -> gr.Blocks:
         if info is None:
             return f"**Model:** {runner.state}" + (f" — {runner.error}" if runner.error else "")
         adapter = f"`{info.adapter}` (version `{info.adapter_version}`)" if info.adapter else "none"
+        encoder = (f"`{info.encoder}` (version `{info.encoder_version}`, weight {info.encoder_weight:g})"
+                   if info.encoder else "none")
         return (f"**Model version:** `{info.version}`  \n**Base model:** `{info.base_model}`  \n"
-                f"**Adapter:** {adapter}  \n**Backend:** {info.backend}  \n"
+                f"**Adapter:** {adapter}  \n**Voting encoder:** {encoder}  \n**Backend:** {info.backend}  \n"
                 f"**Explanations:** {service.explainer.state}")
 
     def export(kind: str, request: gr.Request) -> str:
