@@ -1,7 +1,7 @@
 """API load benchmark: throughput and p50/p95 latency of POST /v1/classify at 1, 8 and 32 concurrent
 clients, with micro-batching on and off, against a real `python -m serving` process.
 
-    python -m benchmarks.bench_api [--model configs/models/smollm2-135m-lora.yaml]
+    python -m benchmarks.bench_api [--model configs/models/smollm2-135m-ensemble.yaml]
         [--clients 1 8 32] [--requests 96] [--out reports/bench_api.json]
 
 Each client sends one text per request, back to back. Texts come from the dataset's test split when
@@ -143,7 +143,7 @@ def batch_stats(url: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="configs/models/smollm2-135m-lora.yaml", help="model recipe")
+    parser.add_argument("--model", default="configs/models/smollm2-135m-ensemble.yaml", help="model recipe")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--requests", type=int, default=96, help="requests per concurrency level")
     parser.add_argument("--max-batch-size", type=int, default=32)

@@ -1,7 +1,7 @@
 """Re-scoring throughput: `serving.rescore` over N journal entries in a fresh SQLite and PostgreSQL journal.
 
     python -m benchmarks.bench_rescore [--entries 10000] [--batch-size 64] [--stores sqlite,postgres]
-        [--model configs/models/smollm2-135m-lora.yaml]
+        [--model configs/models/smollm2-135m-ensemble.yaml]
 
 Entries are the project's journal train entries (data/journal/train.jsonl, cycled), first-person text
 about 1.5x as long as dair-ai's. PostgreSQL is a real server started by the `pgserver` package (a dev
@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--stores", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    parser.add_argument("--model", default="configs/models/smollm2-135m-lora.yaml", help="model recipe")
+    parser.add_argument("--model", default="configs/models/smollm2-135m-ensemble.yaml", help="model recipe")
     args = parser.parse_args()
     classifier = load_classifier(serving_model_config(load_serving_config(model=args.model)))
     texts = journal_texts(args.entries)

@@ -25,9 +25,12 @@ def classify(
     input: Annotated[Path | None, typer.Option("--input", "-i", help="JSONL (text field), CSV (text column) "
                                                "or plain text (one per line)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write JSON lines here")] = None,
-    config: Annotated[Path | None, typer.Option(help="model recipe, e.g. configs/models/smollm2-135m-lora.yaml")] = None,
+    config: Annotated[Path | None, typer.Option(help="model recipe (default: the served one, "
+                                                "configs/models/smollm2-135m-ensemble.yaml)")] = None,
     base_model: Annotated[str | None, typer.Option(help="embedded name, local dir, .gguf, or hub id")] = None,
     adapter: Annotated[str | None, typer.Option(help="adapter dir, models:/ URI, 'shipped', or 'none'")] = None,
+    encoder: Annotated[str | None, typer.Option(help="voting encoder dir, models:/ URI, 'shipped', or 'none' "
+                                                "(the LLM alone)")] = None,
     backend: Annotated[str | None, typer.Option(help="transformers or vllm")] = None,
     batch_size: Annotated[int | None, typer.Option(help="texts per forward pass")] = None,
 ) -> None:
@@ -35,8 +38,10 @@ def classify(
     from pydantic import ValidationError
 
     from llm.classifier import ClassifierError
+    from llm.config import SERVED_RECIPE
     from llm.factory import load_classifier, load_model_config
     from llm.io import InputError, check_texts, read_texts
+    from llm.paths import project_path
     from llm.sources import ModelSourceError
 
     try:
@@ -45,11 +50,10 @@ def classify(
             _fail("give texts as arguments or --input FILE")
         check_texts(all_texts)
         overrides = {"base_model": base_model, "backend": backend, "batch_size": batch_size}
-        if adapter is not None:
-            overrides["adapter"] = None if adapter.lower() == "none" else adapter
-        model_config = load_model_config(str(config) if config else None, **overrides)
-        if adapter is not None and adapter.lower() == "none":
-            model_config = model_config.model_copy(update={"adapter": None})
+        model_config = load_model_config(str(config) if config else str(project_path(SERVED_RECIPE)), **overrides)
+        for field, value in (("adapter", adapter), ("encoder", encoder)):
+            if value is not None:
+                model_config = model_config.model_copy(update={field: None if value.lower() == "none" else value})
         # stdout carries only the JSON lines: libraries loaded on the way (DeepSpeed, on a first run the GGUF
         # conversion) announce themselves on stdout, so they talk to stderr instead
         with contextlib.redirect_stdout(sys.stderr):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from llm.sources import DEFAULT_MODEL
 
 SHIPPED_ADAPTER = "shipped"
+SERVED_RECIPE = "configs/models/smollm2-135m-ensemble.yaml"  # what the server, `emoai classify` and re-scoring use
 
 
 class ModelConfig(BaseModel):

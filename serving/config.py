@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.config import load_yaml_config
+from llm.config import SERVED_RECIPE, load_yaml_config
 from llm.paths import project_file, project_path
 
 DEFAULT_CONFIG = project_file("configs", "serving.yaml")
@@ -50,7 +50,7 @@ class ServingConfig(BaseModel):
 
     host: str = LOCAL_HOST
     port: int = Field(default=8000, ge=0, le=65535)
-    model: str = Field(default="configs/models/smollm2-135m-lora.yaml", description="model recipe (YAML)")
+    model: str = Field(default=SERVED_RECIPE, description="model recipe (YAML)")
     model_overrides: dict[str, Any] = Field(default_factory=dict, description="fields replacing the recipe's")
     store_url: str = Field(default="sqlite:///data/journal.db", description="SQLAlchemy URL of the journal")
     retrieval_config: str = Field(default="configs/retrieval.yaml", description="knowledge base settings")

@@ -3,12 +3,16 @@
 import pytest
 from pydantic import ValidationError
 
+from llm.factory import load_model_config
+from llm.paths import project_path
 from serving.config import LOCAL_HOST, env_overrides, load_serving_config
 
 
 def test_the_shipped_config_serves_the_embedded_model_with_its_adapter():
     config = load_serving_config(environ={})
-    assert config.model == "configs/models/smollm2-135m-lora.yaml"
+    assert config.model == "configs/models/smollm2-135m-ensemble.yaml"
+    recipe = load_model_config(str(project_path(config.model)))
+    assert recipe.adapter == "shipped" and recipe.encoder == "shipped"
     assert config.port == 8000 and config.host == LOCAL_HOST and config.ui
 
 
