@@ -165,8 +165,8 @@ def set_table(name: str, results: Sequence[Measurement], tokens: dict[str, float
     """One text set's rows: texts/s, speed-up against the full-prompt path and the naive pipeline."""
     reference = next(r for r in results if r.approach == FULL_PROMPT)
     naive = next(r for r in results if r.approach == NAIVE)
-    lines = [f"{name}:", "", "| approach | batch | texts | texts/s | tokens fed/s | vs full prompt | vs naive "
-             "| accuracy | load (s) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [f"{name}:", "", ("| approach | batch | texts | texts/s | tokens fed/s | vs full prompt | vs naive "
+             "| accuracy | load (s) |"), "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         load = f"{r.load_seconds:.1f}" if r.load_seconds is not None else ""
         rate = f"{r.texts_per_second * tokens[r.approach]:.0f}" if r.approach in tokens else ""

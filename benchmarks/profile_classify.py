@@ -46,9 +46,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = load_model_config(args.config)
     texts = [example.text for example in load_split("test")[: args.texts]]
     sections = [f"# Classification profile ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n",
-                f"{len(texts)} dair-ai test texts, batch {config.batch_size}, dtype {config.dtype}, "
+                (f"{len(texts)} dair-ai test texts, batch {config.batch_size}, dtype {config.dtype}, "
                 f"intra-op threads {torch.get_num_threads()}, cores {os.cpu_count()}, "
-                f"load average before {os.getloadavg()[0]:.1f}\n"]
+                f"load average before {os.getloadavg()[0]:.1f}\n")]
     for fast_path in (False, True):
         classifier = TransformersClassifier(config.model_copy(update={"fast_path": fast_path}))
         table, rate, tokens = profile_path(classifier, texts, args.top)

@@ -42,7 +42,7 @@ def with_registry_version(spec: ModelSpec, uri: str) -> ModelSpec:
 
 def _load_encoder(spec: EncoderSpec) -> Classifier:
     try:
-        from finetune.baseline import EncoderClassifier
+        from llm.encoder import EncoderClassifier
     except ImportError as error:
         raise ClassifierError(f"the transformer baseline is not available ({error})") from None
     return EncoderClassifier.load(spec.path, batch_size=spec.batch_size)

@@ -17,7 +17,7 @@ def load_classifier(config: ModelConfig) -> Classifier:
     llm = _load_llm(config)
     if config.encoder is None:
         return llm
-    from finetune.baseline.classifier import EncoderClassifier
+    from llm.encoder import EncoderClassifier
     from llm.ensemble import EnsembleClassifier
 
     return EnsembleClassifier(llm, EncoderClassifier.load(config.encoder, batch_size=config.batch_size),

@@ -13,13 +13,13 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from finetune.baseline.classifier import ADAPTER_METADATA, EncoderClassifier, encoder_with_head
 from finetune.baseline.config import BaselineConfig
 from finetune.batching import class_weights
 from finetune.engine import lr_lambda
 from finetune.metrics import accuracy_and_macro_f1
 from finetune.mixing import training_mix, validation_sets
 from finetune.tracking import RunTracker
+from llm.encoder import ADAPTER_METADATA, EncoderClassifier, encoder_with_head
 from llm.prompt import write_text_style
 from llm.text import prepare_text
 

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from finetune.baseline.classifier import ADAPTER_METADATA, EncoderClassifier
 from finetune.baseline.config import BaselineConfig
 from finetune.baseline.train import train_baseline
 from finetune.config import load_recipe
 from llm.classifier import ClassifierError
+from llm.encoder import ADAPTER_METADATA, EncoderClassifier
 from llm.prompt import read_text_style
 from tests.eval_fixtures import tiny_encoder_dir
 from tests.tiny_models import fixture_data_path

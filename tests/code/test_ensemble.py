@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from finetune.baseline.classifier import EncoderClassifier
 from llm.config import ModelConfig
+from llm.encoder import EncoderClassifier
 from llm.ensemble import EnsembleClassifier
 from llm.factory import load_classifier
 from llm.labels import EMOTIONS

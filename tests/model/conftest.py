@@ -1,11 +1,15 @@
-"""The real embedded model with the shipped adapter, loaded once for the behavioural tests."""
+"""The real embedded model with the shipped adapter, alone and as served (voting with the shipped MiniLM),
+loaded once per session for the behavioural tests."""
 
 import pytest
 
-from llm.config import ModelConfig
-from llm.factory import load_classifier
+from llm.config import SERVED_RECIPE, ModelConfig
+from llm.factory import load_classifier, load_model_config
+from llm.paths import project_path
 
 
-@pytest.fixture(scope="session")
-def shipped_classifier():
-    return load_classifier(ModelConfig())
+@pytest.fixture(scope="session", params=["llm-alone", "served"])
+def shipped_classifier(request):
+    if request.param == "llm-alone":
+        return load_classifier(ModelConfig())
+    return load_classifier(load_model_config(str(project_path(SERVED_RECIPE))))

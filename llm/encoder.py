@@ -1,8 +1,9 @@
-"""Predicting with a fine-tuned encoder through the same Classifier interface as the LLM.
+"""The encoder classifier: the transformer baseline, and the member that votes with the LLM when served.
 
-A saved baseline is either a whole model (``config.json`` + weights) or, compact enough to ship,
-a LoRA adapter plus classification head over an embedded encoder (``adapter_config.json`` +
-``baseline.json``, which names the encoder). Both record the text style they were trained with.
+Trained by ``python -m finetune.baseline``; predicts through the same Classifier interface as the LLM.
+A saved baseline is either a whole model (``config.json`` + weights) or, compact enough to ship, a LoRA
+adapter plus classification head over an embedded encoder (``adapter_config.json`` + ``baseline.json``,
+which names the encoder). Both record the text style they were trained with.
 """
 
 import hashlib
