@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# emoai serving images (linted by hadolint in the tests; not built here: no Docker engine runs on the
-# development machines).
+# emoai serving images (linted by hadolint in the tests; the cpu target is built and run with podman in
+# docs/serving.md, from a locally made base image and a local torch wheel, through the build arguments below).
 #   CPU:  docker build --target cpu -t emoai:cpu .
 #         docker run -p 8000:8000 -e EMOAI_API_KEYS='{change-me: alice}' -v emoai-data:/data emoai:cpu
 #   GPU:  docker build --target gpu -t emoai:gpu .
@@ -27,13 +27,18 @@ COPY deepspeed ./deepspeed
 # ---------------------------------------------------------------------------------------------------
 # CPU: the embedded SmolLM2-135M + shipped LoRA adapter on the transformers backend
 FROM ${PYTHON_IMAGE} AS cpu
+# where pip finds packages: PyPI, and PyTorch's CPU index for torch (or, offline, e.g.
+# --build-arg TORCH_PIP_ARGS="--no-index --find-links /wheels" with the wheel mounted at build time)
+ARG PIP_INDEX_URL=https://pypi.org/simple
+ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 # hadolint ignore=DL3064
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false GRADIO_ANALYTICS_ENABLED=False MLFLOW_DISABLE_TELEMETRY=true \
     EMOAI_CACHE_DIR=/app/.cache/emoai EMOAI_CHROMA_PATH=/app/.chroma \
     EMOAI_HOST=0.0.0.0 EMOAI_STORE_URL=sqlite:////data/journal.db
 WORKDIR /app
-RUN pip install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
+# hadolint ignore=SC2086,DL3013
+RUN pip install "torch==2.13.0" ${TORCH_PIP_ARGS}
 COPY --from=source /app /app
 # hadolint ignore=DL3013
 RUN pip install ".[postgres]" \
