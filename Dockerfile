@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# emoai serving images (linted by hadolint in the tests; the cpu target is built and run with podman in
+# emoai serving images (linted by hadolint in the tests; the cpu target was built and run with podman, see
 # docs/serving.md, from a locally made base image and a local torch wheel, through the build arguments below).
 #   CPU:  docker build --target cpu -t emoai:cpu .
 #         docker run -p 8000:8000 -e EMOAI_API_KEYS='{change-me: alice}' -v emoai-data:/data emoai:cpu
