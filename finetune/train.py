@@ -321,6 +321,8 @@ class Trainer:
             return
         summary = {k: self.state.get(k) for k in ("step", "best_macro_f1", "best_step", "run_id", "train_tokens",
                                                   "train_seconds")}
+        if self.device.type == "cuda":  # this process's peak, resumed runs included only since the resume
+            summary["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 2)
         (self.output_dir / "train_summary.json").write_text(json.dumps({**summary, "history": self.state["history"]},
                                                                          indent=1))
         self.tracker.log_artifacts(self.output_dir / "best", "adapter")
