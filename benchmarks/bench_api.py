@@ -39,7 +39,7 @@ def load_texts(limit: int = 2000) -> list[str]:
     if path is None or not path.is_file():
         return FALLBACK_TEXTS
     with path.open() as lines:
-        return [json.loads(line)["text"] for _, line in zip(range(limit), lines)]
+        return [json.loads(line)["text"] for _, line in zip(range(limit), lines, strict=False)]
 
 
 def free_port() -> int:

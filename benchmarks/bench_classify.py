@@ -84,7 +84,7 @@ def run_round_robin(approaches: Sequence[Approach], rounds: int) -> list[Measure
                 start = time.perf_counter()
                 emotions = approach.predict([example.text for example in chunk])
                 seconds[index] += time.perf_counter() - start
-                correct[index] += sum(e == example.label_text for e, example in zip(emotions, chunk))
+                correct[index] += sum(e == example.label_text for e, example in zip(emotions, chunk, strict=True))
                 progress.update(len(chunk))
     return [Measurement(a.name, a.batch_size, len(a.examples), seconds[i], correct[i] / len(a.examples),
                         a.load_seconds) for i, a in enumerate(approaches)]
@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               "threads": torch.get_num_threads(), "load_average_before": load_before,
               "load_average_after": load_after, "machine": platform.processor() or platform.machine(), "sets": {}}
     for name, examples in sets.items():
-        results = [m for m, owner in zip(measured, owners) if owner == name]
+        results = [m for m, owner in zip(measured, owners, strict=True) if owner == name]
         texts = [e.text for e in examples[: args.limit]]
         tokens = {FAST: fed_tokens(fast_classifier, texts) / len(texts),
                   FULL_PROMPT: fed_tokens(full_classifier, texts) / len(texts)}

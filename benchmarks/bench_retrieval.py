@@ -71,11 +71,12 @@ def start_server(path: Path) -> tuple[subprocess.Popen, int]:
     while True:
         try:
             chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
-            return process, port
         except Exception:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError("the chroma server did not start") from None
+        else:
+            return process, port
             time.sleep(0.5)
 
 
@@ -123,7 +124,7 @@ def bench_explanations(store: KnowledgeStore, settings: RetrievalSettings, rows:
     service = ExplanationService(store, classifier, settings)
     service.explain(texts[0], predictions[0])  # warm-up
     times, paths, reasons = [], {}, {}
-    for text, prediction in tqdm(list(zip(texts, predictions)), desc=f"explanations ({backend})"):
+    for text, prediction in tqdm(list(zip(texts, predictions, strict=True)), desc=f"explanations ({backend})"):
         started = time.perf_counter()
         result = service.explain(text, prediction)
         times.append(time.perf_counter() - started)

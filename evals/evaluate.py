@@ -72,7 +72,7 @@ def evaluate_models(specs: dict[str, ModelSpec], datasets: list[EvalDataset], co
     for name, spec in specs.items():
         log.info("loading %s", name)
         classifier = build_classifier(name, spec)
-        for dataset, scores in zip(datasets, results):
+        for dataset, scores in zip(datasets, results, strict=True):
             log.info("scoring %d texts of %s with %s (%s)", len(dataset.examples), dataset.label, name,
                      classifier.info.version)
             scores.append(score_model(name, classifier, spec.batch_size, dataset, config, progress))
@@ -94,7 +94,7 @@ def model_metrics(dataset: EvalDataset, scores: ModelScores, config: EvalConfig)
     """All metrics of one model on the dataset."""
     gold, predicted = dataset.gold, scores.predicted
     stats = config.statistics
-    scored = [(p.confidence, LABEL_TO_ID[p.emotion] == g) for p, g in zip(scores.run.predictions, gold)
+    scored = [(p.confidence, LABEL_TO_ID[p.emotion] == g) for p, g in zip(scores.run.predictions, gold, strict=True)
               if p is not None]
     confidence, correct = [c for c, _ in scored], [h for _, h in scored]
     n = len(gold)

@@ -52,7 +52,7 @@ def run_harness(config: EvalConfig, specs: dict[str, ModelSpec], datasets: list[
     run = {"command": options.command, "created": datetime.now(UTC).isoformat(timespec="seconds"),
            "seed": config.statistics.seed, "config": config.model_dump(mode="json")}
     evaluations = []
-    for dataset, scores in zip(datasets, per_set):
+    for dataset, scores in zip(datasets, per_set, strict=True):
         results = {**summarise(dataset, scores, config), **system}
         if options.gate:
             checks = gate_checks.check_gates(results, config.gates, options.gate_models)

@@ -19,7 +19,7 @@ def _panels(count: int, width: float = 4.2, height: float = 4.0):
 def plot_confusion_matrices(models: dict, path: Path) -> None:
     """One confusion matrix per model (cells: counts, shading: share of the gold row)."""
     figure, axes = _panels(len(models), 4.6, 4.4)
-    for ax, (name, m) in zip(axes, models.items()):
+    for ax, (name, m) in zip(axes, models.items(), strict=True):
         matrix = np.array(m["confusion_matrix"]["matrix"], dtype=float)
         shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
@@ -52,7 +52,7 @@ def plot_per_class_f1(models: dict, path: Path) -> None:
 def plot_reliability(models: dict, path: Path) -> None:
     """One reliability diagram per model: accuracy per confidence bin against the diagonal."""
     figure, axes = _panels(len(models))
-    for ax, (name, m) in zip(axes, models.items()):
+    for ax, (name, m) in zip(axes, models.items(), strict=True):
         bins = [b for b in m["calibration"]["bins"] if b["count"]]
         centres = [(b["lower"] + b["upper"]) / 2 for b in bins]
         widths = [b["upper"] - b["lower"] for b in bins]

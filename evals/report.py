@@ -154,7 +154,7 @@ def _errors_section(models: dict) -> list[str]:
     for name, errors in failing.items():
         lines.append(f"- **{name}**: {errors['count']} inputs failed ({errors['rate']:.1%}), e.g.")
         lines += [f"  - #{e['index']} `{e['text'][:80]}`: {e['error']}" for e in errors["examples"]]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _system_sections(results: dict) -> list[str]:
@@ -236,5 +236,5 @@ def write_multi_summary(per_set: list[tuple[str, dict]], directory: Path) -> lis
 def aligned(rows: list[list[str]]) -> str:
     """Rows aligned for a terminal (header underlined)."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])

@@ -53,7 +53,7 @@ def predict_all(classifier: Classifier, texts: Sequence[str], batch_size: int, d
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
             began = time.perf_counter()
-            for index, outcome in zip(rows, _predict_batch(classifier, [texts[i] for i in rows])):
+            for index, outcome in zip(rows, _predict_batch(classifier, [texts[i] for i in rows]), strict=True):
                 if isinstance(outcome, Prediction):
                     result.predictions[index] = outcome
                 else:

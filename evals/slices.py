@@ -10,7 +10,7 @@ from evals.perturb import VARIANTS
 def length_bucket_names(edges: Sequence[int]) -> list[str]:
     """Bucket names for upper word-count edges, e.g. [10, 20] -> ['1-10', '11-20', '>20']."""
     lowers = [1, *(e + 1 for e in edges)]
-    return [f"{lo}-{hi}" for lo, hi in zip(lowers, edges)] + [f">{edges[-1]}"]
+    return [f"{lo}-{hi}" for lo, hi in zip(lowers, edges, strict=False)] + [f">{edges[-1]}"]
 
 
 def length_bucket(text: str, edges: Sequence[int]) -> int:
@@ -44,7 +44,7 @@ def variant_texts(texts: Sequence[str], variants: Sequence[str]) -> list[str]:
 
 def flip_summary(original: Sequence[int], perturbed: Sequence[int], gold: Sequence[int]) -> dict:
     """How often a variant changes the prediction, among texts scored both ways, and accuracy before/after."""
-    pairs = [(o, p, g) for o, p, g in zip(original, perturbed, gold)
+    pairs = [(o, p, g) for o, p, g in zip(original, perturbed, gold, strict=True)
              if o != metrics.ERROR and p != metrics.ERROR]
     flips = sum(o != p for o, p, _ in pairs)
     return {

@@ -51,7 +51,7 @@ def collate(encoded: Sequence[EncodedExample], weights: Sequence[float], pad_id:
     """Right-pad prompt+answer sequences; the loss covers answer tokens only."""
     ids, mask = right_pad([e.prompt_ids + e.answer_ids for e in encoded], pad_id)
     rows, cols, targets, token_weights = [], [], [], []
-    for row, (example, weight) in enumerate(zip(encoded, weights)):
+    for row, (example, weight) in enumerate(zip(encoded, weights, strict=True)):
         for j, token in enumerate(example.answer_ids):
             rows.append(row)
             cols.append(len(example.prompt_ids) + j - 1)

@@ -71,7 +71,7 @@ def average_adapters(adapters: list[Path], target: Path, weights: list[float] | 
             raise SoupError(f"the adapters differ in {name}: {[config.get(name) for config in configs]}")
     if len({frozenset(tensors) for tensors in tensor_sets}) != 1:
         raise SoupError("the adapters adapt different modules: train them with the same target_modules")
-    factors = [lora_scaling(config) * share for config, share in zip(configs, shares)]  # each B carries its share
+    factors = [lora_scaling(config) * share for config, share in zip(configs, shares, strict=True)]  # each B carries its share
     averaged = {}
     for key in tensor_sets[0]:
         if ".lora_A." in key:
@@ -89,7 +89,7 @@ def average_adapters(adapters: list[Path], target: Path, weights: list[float] | 
     save_file({key: value.to(dtype).contiguous() for key, value in averaged.items()}, str(target / ADAPTER_WEIGHTS))
     (target / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2))
     parts = [{"path": str(adapter), "version": adapter_version(adapter), "weight": share}
-             for adapter, share in zip(adapters, shares)]
+             for adapter, share in zip(adapters, shares, strict=True)]
     (target / "soup.json").write_text(json.dumps({"averaged": parts}, indent=1))
     write_text_style(target, text_style or styles.pop())
     return target

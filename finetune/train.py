@@ -91,7 +91,8 @@ def _build_model(config: FinetuneConfig, device: torch.device) -> tuple[nn.Modul
     try:
         peft_model = get_peft_model(model, config.lora.peft_config())
     except ValueError as error:
-        raise SystemExit(f"LoRA target modules {config.lora.target_modules} do not fit {config.model}: {error}")
+        raise SystemExit(f"LoRA target modules {config.lora.target_modules} do not fit {config.model}: {error}") \
+            from None
     return peft_model, tokenizer
 
 
@@ -215,7 +216,7 @@ class Trainer:
             rows = mine[b * batch_size:(b + 1) * batch_size] or [0]  # an idle rank still joins ZeRO-3 gathers
             prompts = [self.builder.encode(examples[i].text).prompt_ids for i in rows]
             labels = self.scorer.log_probs(self.peft_model, prompts).argmax(dim=-1).tolist()
-            predicted.update(zip(mine[b * batch_size:(b + 1) * batch_size], labels))
+            predicted.update(zip(mine[b * batch_size:(b + 1) * batch_size], labels, strict=True))
             progress.update()
         progress.close()
         if dist.is_initialized():

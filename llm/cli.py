@@ -66,7 +66,7 @@ def classify(
         _fail(message)
     lines = [json.dumps({"text": t, "emotion": p.emotion, "confidence": round(p.confidence, 6),
                          "scores": {k: round(v, 6) for k, v in p.scores.items()}, "model": p.model_version})
-             for t, p in zip(all_texts, predictions)]
+             for t, p in zip(all_texts, predictions, strict=True)]
     if output:
         output.write_text("\n".join(lines) + "\n", encoding="utf-8")
         typer.echo(f"wrote {len(lines)} predictions to {output}", err=True)
@@ -91,7 +91,8 @@ def _run_module(module: str, ctx: typer.Context) -> None:
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as done:
-        raise typer.Exit(code=done.code if isinstance(done.code, int) else (0 if done.code is None else 1))
+        raise typer.Exit(code=done.code if isinstance(done.code, int) else (0 if done.code is None else 1)) \
+            from None
 
 
 @app.command(context_settings=PASS_THROUGH)

@@ -51,7 +51,7 @@ def scoring_units(text: str, scoring: Scoring = "sentences") -> list[str]:
     if scoring == "windows":
         return [text]
     sentences = split_sentences(text)
-    return [text] + sentences if len(sentences) > 1 else [text]
+    return [text, *sentences] if len(sentences) > 1 else [text]
 
 
 def load_classifier_base(encoder: str) -> tuple[torch.nn.Module, object]:

@@ -42,6 +42,6 @@ class Prediction(BaseModel):
         """Build a prediction from six probabilities in label order."""
         if len(probabilities) != len(EMOTIONS):
             raise ValueError(f"expected {len(EMOTIONS)} probabilities, got {len(probabilities)}")
-        scores = {label: float(p) for label, p in zip(EMOTIONS, probabilities)}
+        scores = {label: float(p) for label, p in zip(EMOTIONS, probabilities, strict=True)}
         emotion = max(scores, key=scores.__getitem__)
         return cls(emotion=emotion, confidence=scores[emotion], scores=scores, model_version=model_version)

@@ -43,7 +43,7 @@ class PromptBuilder:
         prefix, suffix = rendered.split(_PLACEHOLDER)
         self.prefix_ids = self._ids(prefix)
         self.suffix_ids = self._ids(suffix)
-        self.label_ids = [self._ids(label) + [self.end_of_turn_id] for label in EMOTIONS]
+        self.label_ids = [[*self._ids(label), self.end_of_turn_id] for label in EMOTIONS]
 
     def render(self, text: str, system_prompt: str = SYSTEM_PROMPT) -> str:
         """The full prompt string for an already normalised text (for inspection and vLLM)."""

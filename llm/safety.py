@@ -256,8 +256,8 @@ def resolve_locale(locale: str) -> str:
     key = locale.strip().lower().replace("_", "-")
     candidates = [key, key.rsplit("-", 1)[-1]]
     aliases = {"gb": "uk", "usa": "us"}
-    for candidate in candidates:
-        candidate = aliases.get(candidate, candidate)
+    for written in candidates:
+        candidate = aliases.get(written, written)
         if candidate in resources:
             return candidate
     return "default"

@@ -90,7 +90,7 @@ class LabelScorer:
         sequences = [list(p) + label for p in prompts for label in self.label_ids]
         ids, mask = right_pad(sequences, self.pad_id)
         rows, cols, steps = [], [], []
-        for seq_index, seq in enumerate(sequences):
+        for seq_index in range(len(sequences)):
             label = seq_index % n_labels
             start = len(prompts[seq_index // n_labels]) - 1
             for j in range(len(self.label_ids[label])):

@@ -238,7 +238,7 @@ class ExplanationService:
         pieces = [p.strip() for p in re.split(r"[.!?;\n]+", text) if len(p.strip().split()) >= 2]
         if len(pieces) <= 1 or not explanations:
             return _clip(pieces[0] if pieces else text)
-        vectors = np.asarray(self.store.embeddings.embed_documents(pieces + [explanations[0].document.text()]))
+        vectors = np.asarray(self.store.embeddings.embed_documents([*pieces, explanations[0].document.text()]))
         best = int(np.argmax(vectors[:-1] @ vectors[-1]))
         return _clip(pieces[best])
 

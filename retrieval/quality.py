@@ -4,6 +4,7 @@ Both read the project's labelled JSONL sets in evals/datasets/. Rows may carry a
 "heldout"); the results are reported overall and per split.
 """
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,10 +111,8 @@ def everyday_flag_rates(model: str | None = None, emotion_split: str | None = "t
     sets |= {name: [row["text"] for row in read_jsonl(path, ("text", "emotion"))]
              for name, path in EVERYDAY_SETS.items()}
     if emotion_split:
-        try:
+        with contextlib.suppress(DatasetError):  # no local copy and no hub access: the journal entries still count
             sets[f"emotion_{emotion_split}"] = [example.text for example in load_split(emotion_split)]
-        except DatasetError:
-            pass  # no local copy and no hub access: the journal entries still count
     rates = {}
     for name, texts in sets.items():
         flagged = sum(screen(text, model=model).crisis for text in tqdm(texts, desc=name, leave=False))

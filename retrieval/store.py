@@ -135,7 +135,7 @@ class KnowledgeStore:
         """Bring the collection in line with ``documents``: embed new/changed ones, delete removed ones."""
         collection = self.vectorstore._collection
         existing = collection.get(include=["metadatas"])
-        stored = {id_: (meta or {}).get("content_hash") for id_, meta in zip(existing["ids"], existing["metadatas"])}
+        stored = {id_: (meta or {}).get("content_hash") for id_, meta in zip(existing["ids"], existing["metadatas"], strict=True)}
         report = IndexReport()
         to_write = []
         for doc in documents:
@@ -163,7 +163,7 @@ class KnowledgeStore:
     def catalogue(self, kind: str) -> dict[str, str]:
         """Every stored document of one kind, as id -> title."""
         rows = self.vectorstore._collection.get(where={"kind": kind}, include=["metadatas"])
-        return {id_: meta["title"] for id_, meta in zip(rows["ids"], rows["metadatas"])}
+        return {id_: meta["title"] for id_, meta in zip(rows["ids"], rows["metadatas"], strict=True)}
 
     def search(self, text: str, emotions: Sequence[str] | None = None, kinds: Sequence[str] | None = None,
                k: int = 3, mmr: bool = True, fetch_k: int = 12, mmr_lambda: float = 0.6) -> list[SearchHit]:

@@ -40,7 +40,7 @@ class Explainer:
             self._service = await self.runner.call(self._build)
         except Exception as error:  # the journal works without explanations; /readyz says why
             self.state, self.error = "failed", f"{type(error).__name__}: {error}"
-            log.error("explanations unavailable: %s", self.error)
+            log.exception("explanations unavailable: %s", self.error)
             return
         self.state = "ready"
 

@@ -59,7 +59,7 @@ class ModelRunner:
                 self._executor, self._loader, self.model_config)
         except Exception as error:  # any failure leaves the journal usable; /readyz says why
             self.state, self.error = "failed", f"{type(error).__name__}: {error}"
-            log.error("model failed to load: %s", self.error)
+            log.exception("model failed to load: %s", self.error)
             return
         self.load_seconds = time.perf_counter() - started
         self.state = "ready"

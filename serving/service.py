@@ -58,7 +58,7 @@ class JournalService:
             self.crisis_model_state = "ready"
         except Exception as error:  # the rules still screen every entry; /readyz shows the failure
             self.crisis_model_state = f"failed: {type(error).__name__}: {error}"
-            log.error("crisis model unavailable, screening with the rules only: %s", error)
+            log.exception("crisis model unavailable, screening with the rules only")
 
     def screen(self, text: str) -> SafetyResult:
         """The crisis screen of one text (rules, plus the learned model unless it failed to load)."""

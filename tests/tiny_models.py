@@ -37,7 +37,7 @@ def fixture_data_path() -> Path:
 
 def _corpus() -> list[str]:
     texts = [json.loads(line)["text"] for line in FIXTURE_ROWS.open()]
-    return texts + [SYSTEM_PROMPT, "system user assistant", *EMOTIONS]
+    return [*texts, SYSTEM_PROMPT, "system user assistant", *EMOTIONS]
 
 
 def _wrap(tokenizer: Tokenizer) -> PreTrainedTokenizerFast:

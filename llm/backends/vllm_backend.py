@@ -56,7 +56,7 @@ class LabelTrie:
     def label_log_probs(self, branch_log_probs: Sequence[dict[int, float]]) -> list[float]:
         """Six label log-probabilities from the raw next-token log-probabilities at each branch point."""
         totals = [0.0] * len(self.label_ids)
-        for point, raw in zip(self.branch_points, branch_log_probs):
+        for point, raw in zip(self.branch_points, branch_log_probs, strict=True):
             norm = _logsumexp([raw[token] for token in point.next_tokens])
             depth = len(point.answer_prefix)
             for label, ids in enumerate(self.label_ids):
@@ -94,7 +94,7 @@ class VLLMClassifier:
         requests, params = [], []
         for text in texts:
             ids = self.prompts.encode(text).prompt_ids
-            for point, point_param in zip(self.trie.branch_points, point_params):
+            for point, point_param in zip(self.trie.branch_points, point_params, strict=True):
                 requests.append(TokensPrompt(prompt_token_ids=ids + list(point.answer_prefix)))
                 params.append(point_param)
         outputs = self.engine.generate(requests, params, lora_request=self.lora_request,

@@ -156,8 +156,8 @@ def test_panel_rules_combine_member_scores_as_documented():
     assert log_odds_margin(0.5, 0.5) == 0.0 and log_odds_margin(0.9, 0.5) > 0 > log_odds_margin(0.1, 0.5)
     assert not panel_flags("all", [0.9, 0.1], thresholds, 2)
     assert panel_flags("all", [0.9, 0.6], thresholds, 2)
-    assert panel_flags("vote", [0.9, 0.1, 0.7], thresholds + [0.5], 2)
-    assert not panel_flags("vote", [0.9, 0.1, 0.2], thresholds + [0.5], 2)
+    assert panel_flags("vote", [0.9, 0.1, 0.7], [*thresholds, 0.5], 2)
+    assert not panel_flags("vote", [0.9, 0.1, 0.2], [*thresholds, 0.5], 2)
     assert panel_flags("mean", [0.99, 0.2], thresholds, 2)  # one confident member outvotes a hesitant one
     assert not panel_flags("mean", [0.6, 0.01], thresholds, 2)
     # a threshold of 0 or above 1 is clipped, not infinite: the other member still counts
@@ -296,11 +296,11 @@ def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
     data = tmp_path / "rows.jsonl"
     data.write_text('{"text": "hi", "crisis": "yes"}\n')
     config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]", "data.ordinary_negatives=0"])
-    with pytest.raises(ValueError, match="rows.jsonl:1: needs a string 'text' and a boolean 'crisis'"):
+    with pytest.raises(ValueError, match=r"rows\.jsonl:1: needs a string 'text' and a boolean 'crisis'"):
         load_rows(config.data)
     with pytest.raises(ConfigError, match="trainig"):
         load_recipe(CrisisConfig, None, ["trainig.epochs=3"])
-    with pytest.raises(CrisisModelError, match="python -m finetune.crisis"):
+    with pytest.raises(CrisisModelError, match=r"python -m finetune\.crisis"):
         CrisisModel.load(tmp_path)
 
 
@@ -308,7 +308,7 @@ def test_cross_validation_report_is_written(trained):
     config, metadata = trained
     rows = [json.loads(line) for line in (Path(config.output_dir) / SCORES_FILE).read_text().splitlines()]
     assert len(rows) == metadata["data"]["n"]
-    assert all(set(row["scores"]) == set(SCORING_MODES) and 0.0 <= min(row["scores"].values()) for row in rows)
+    assert all(set(row["scores"]) == set(SCORING_MODES) and min(row["scores"].values()) >= 0.0 for row in rows)
     assert (Path(config.output_dir) / PLOT_FILE).stat().st_size > 1000
     curve = precision_recall_curve([0.9, 0.8, 0.3, 0.6], [True, True, True, False])
     assert curve == [(0.9, 1 / 3, 1.0), (0.8, 2 / 3, 1.0), (0.6, 2 / 3, 2 / 3), (0.3, 1.0, 0.75)]

@@ -49,7 +49,7 @@ def labelled_by_b(tiny_model_dir, adapters, tmp_path, fixture_data_dir) -> Path:
     answers_a, answers_b = answers(adapters[0]), answers(adapters[1])
     assert answers_a != answers_b, "the two random adapters should disagree somewhere"
     path = tmp_path / "labelled-by-b.jsonl"
-    path.write_text("".join(json.dumps({"text": t, "label_text": e}) + "\n" for t, e in zip(texts, answers_b)))
+    path.write_text("".join(json.dumps({"text": t, "label_text": e}) + "\n" for t, e in zip(texts, answers_b, strict=True)))
     return path
 
 

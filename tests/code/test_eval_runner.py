@@ -19,7 +19,7 @@ GOLD = ["fear", "anger", "sadness", "sadness", "fear", "anger", "joy", "anger"]
 
 
 def _dataset() -> EvalDataset:
-    return EvalDataset("keywords", "custom", [Example(t, LABEL_TO_ID[g]) for t, g in zip(TEXTS, GOLD)])
+    return EvalDataset("keywords", "custom", [Example(t, LABEL_TO_ID[g]) for t, g in zip(TEXTS, GOLD, strict=True)])
 
 
 def _config(**slices) -> EvalConfig:

@@ -74,4 +74,4 @@ def test_a_prompt_without_the_prefix_is_refused(tiny_model_dir):
     fast, _ = _pair(tiny_model_dir, None)
     cache = PrefixCache(split_backbone_and_head(fast.scoring_model)[0], fast.prompts.prefix_ids)
     with pytest.raises(ValueError, match="does not start with the cached prefix"):
-        cache.strip([[fast.prompts.prefix_ids[0] + 1] + fast.prompts.prefix_ids[1:] + [5]])
+        cache.strip([[fast.prompts.prefix_ids[0] + 1, *fast.prompts.prefix_ids[1:], 5]])

@@ -69,7 +69,7 @@ def test_bad_queries_are_clear_errors(store):
 
 def test_unreachable_server_is_a_one_line_error():
     settings = RetrievalSettings.model_validate({"chroma": {"mode": "server", "port": 9}})
-    with pytest.raises(StoreError, match="cannot reach the Chroma server at 127.0.0.1:9"):
+    with pytest.raises(StoreError, match=r"cannot reach the Chroma server at 127\.0\.0\.1:9"):
         KnowledgeStore(settings)
 
 

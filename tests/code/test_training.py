@@ -19,8 +19,7 @@ from tests.training_helpers import adapter_tensors, assert_adapter_is_real, tiny
 def test_loss_goes_down_and_the_best_adapter_is_real_and_registered(tiny_model_dir, fixture_data_dir, mlflow_uri,
                                                                     tmp_path):
     output = tmp_path / "run"
-    config = load_config(FinetuneConfig, tiny_recipe(tiny_model_dir, output, max_steps=12)
-                         + ["tracking.register_as=emotion-llm"])
+    config = load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, output, max_steps=12), "tracking.register_as=emotion-llm"])
     state = run_training(config)
     losses = [loss for _, loss in state["loss_log"]]
     assert len(losses) == 12
@@ -67,14 +66,12 @@ def test_a_killed_run_resumes_from_its_last_checkpoint_and_matches_an_uninterrup
 
 
 def test_too_little_data_for_one_step_is_a_clear_error(tiny_model_dir, fixture_data_dir, tmp_path):
-    config = load_config(FinetuneConfig, tiny_recipe(tiny_model_dir, tmp_path / "run", micro_batch_size=128)
-                         + ["tracking.enabled=false"])
+    config = load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, tmp_path / "run", micro_batch_size=128), "tracking.enabled=false"])
     with pytest.raises(SystemExit, match="too few for one optimizer step"):
         run_training(config)
 
 
 def test_lora_targets_missing_from_the_model_are_a_clear_error(tiny_model_dir, fixture_data_dir, tmp_path):
-    config = load_config(FinetuneConfig, tiny_recipe(tiny_model_dir, tmp_path / "run")
-                         + ["lora.target_modules=[query_key_value]", "tracking.enabled=false"])
+    config = load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, tmp_path / "run"), "lora.target_modules=[query_key_value]", "tracking.enabled=false"])
     with pytest.raises(SystemExit, match="do not fit"):
         run_training(config)

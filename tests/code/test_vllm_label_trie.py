@@ -28,7 +28,7 @@ def test_trie_matches_the_transformers_label_scorer(model_fixture, request):
     trie = LabelTrie(builder.label_ids)
     prompts = [builder.encode(text).prompt_ids for text in TEXTS]
     expected = LabelScorer(builder.label_ids, tokenizer.pad_token_id).log_probs(model, prompts)
-    for prompt, reference in zip(prompts, expected):
+    for prompt, reference in zip(prompts, expected, strict=True):
         raw = [_next_token_log_probs(model, prompt + list(point.answer_prefix)) for point in trie.branch_points]
         assert torch.allclose(torch.tensor(trie.label_log_probs(raw)), reference, atol=1e-4)
 

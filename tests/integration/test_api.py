@@ -162,7 +162,7 @@ def bob_entries(server):
     with httpx.Client(base_url=server.url, timeout=60) as http:
         ids = [http.post("/v1/entries", json={"text": f"entry number {i}", "timestamp": ts}, headers=BOB)
                .json()["id"] for i, ts in enumerate(stamps)]
-    return dict(zip(stamps, ids))
+    return dict(zip(stamps, ids, strict=True))
 
 
 def test_list_time_range_and_pagination(client, bob_entries):

@@ -84,8 +84,8 @@ def test_vllm_scores_match_transformers(vllm_classifier, config, parity_texts):
     assert vllm_classifier.info.adapter_version is not None
     assert all(p.model_version == vllm_classifier.info.version for p in predictions)
     assert all(abs(sum(p.scores.values()) - 1.0) < 1e-4 for p in predictions)
-    agreement = sum(a.emotion == b.emotion for a, b in zip(predictions, reference)) / len(reference)
-    diffs = [abs(a.scores[label] - b.scores[label]) for a, b in zip(predictions, reference) for label in EMOTIONS]
+    agreement = sum(a.emotion == b.emotion for a, b in zip(predictions, reference, strict=True)) / len(reference)
+    diffs = [abs(a.scores[label] - b.scores[label]) for a, b in zip(predictions, reference, strict=True) for label in EMOTIONS]
     print(f"argmax agreement {agreement:.3f}, max |score diff| {max(diffs):.4f}, "
           f"mean {sum(diffs) / len(diffs):.5f}")
     assert agreement >= MIN_ARGMAX_AGREEMENT
@@ -118,5 +118,5 @@ def test_bad_adapter_path_fails_before_the_engine_starts(tmp_path, monkeypatch):
     with pytest.raises(ClassifierError, match="adapter directory not found"):
         VLLMClassifier(ModelConfig(adapter=str(tmp_path / "missing")))
     (tmp_path / "not-an-adapter").mkdir()
-    with pytest.raises(ClassifierError, match="no adapter_config.json"):
+    with pytest.raises(ClassifierError, match=r"no adapter_config\.json"):
         VLLMClassifier(ModelConfig(adapter=str(tmp_path / "not-an-adapter")))

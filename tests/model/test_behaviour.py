@@ -56,7 +56,7 @@ def test_the_entries_of_issue_18_get_their_obvious_label(shipped_classifier, ent
 def test_journal_style_entries_get_their_obvious_label(shipped_classifier):
     """At least 90% of 36 hand-written entries (6 per label) right, and at least 4 of 6 for every label."""
     predicted = [p.emotion for p in shipped_classifier.predict([text for text, _ in JOURNAL_CASES])]
-    wrong = [(text, gold, got) for (text, gold), got in zip(JOURNAL_CASES, predicted) if got != gold]
+    wrong = [(text, gold, got) for (text, gold), got in zip(JOURNAL_CASES, predicted, strict=True) if got != gold]
     assert len(wrong) <= len(JOURNAL_CASES) // 10, f"{len(wrong)} wrong: {wrong}"
     for label in {gold for _, gold in JOURNAL_CASES}:
         assert sum(gold == label for _, gold, _ in wrong) <= 2, f"{label}: {wrong}"
