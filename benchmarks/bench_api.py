@@ -52,7 +52,7 @@ class Server:
     """A `python -m serving` process for one benchmark configuration."""
 
     def __init__(self, model: str, batching: bool, workdir: Path, max_batch_size: int,
-                 overrides: dict | None = None) -> None:
+                 overrides: dict | None = None, threads: int | None = None) -> None:
         self.port = free_port()
         config = {"model": model, "port": self.port, "store_url": f"sqlite:///{workdir}/journal.db",
                   "ui": False, "explanations": False,
@@ -62,7 +62,7 @@ class Server:
         path.write_text(yaml.safe_dump(config))
         self.log = (workdir / f"server-{'on' if batching else 'off'}.log").open("w")
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-               "GRADIO_ANALYTICS_ENABLED": "False"}
+               "GRADIO_ANALYTICS_ENABLED": "False", **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
         self.process = subprocess.Popen([sys.executable, "-m", "serving", "--config", str(path)], cwd=ROOT,
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=96, help="requests per concurrency level")
     parser.add_argument("--max-batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument("--server-threads", type=int, help="OMP_NUM_THREADS of the server (default: one per core)")
     args = parser.parse_args()
     texts = load_texts()
     offline = offline_texts_per_s(args.model, texts[:512])
@@ -155,7 +156,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="emoai-bench-api-") as tmp:
         for batching in (True, False):
-            server = Server(args.model, batching, Path(tmp), args.max_batch_size)
+            server = Server(args.model, batching, Path(tmp), args.max_batch_size, threads=args.server_threads)
             try:
                 model = server.wait_ready()
                 asyncio.run(load_test(server.url, 4, 16, texts))  # warm-up
