@@ -57,7 +57,7 @@ BENCH_LOG := reports/bench/run.log
 bench: setup
 	@test -n "$$EMOAI_DATA_DIR" || (echo "set EMOAI_DATA_DIR to a dair-ai/emotion copy" && exit 2)
 	@mkdir -p reports/bench
-	set -o pipefail; for bench in model_load classify api api_mixed rescore retrieval screen training; do \
+	set -o pipefail; for bench in model_load classify profile api api_mixed rescore retrieval screen training; do \
 	  echo "== $$bench" | tee -a $(BENCH_LOG); \
 	  $(PY) -m benchmarks.bench_$$bench 2>>reports/bench/$$bench.err | tee -a $(BENCH_LOG) || exit 1; \
 	done

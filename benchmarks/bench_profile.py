@@ -1,6 +1,6 @@
 """Where the classification time goes: the PyTorch profiler on the full-prompt and the fast path.
 
-    python -m benchmarks.profile_classify [--texts 256] [--top 12]
+    python -m benchmarks.bench_profile [--texts 256] [--top 12]
 
 Both paths of the transformers backend (bf16, batch 32, the shipped adapter) score the same dair-ai
 test texts under ``torch.profiler``; the summary lists the operators with the most CPU time, the
