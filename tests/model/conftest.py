@@ -8,8 +8,17 @@ from llm.factory import load_classifier, load_model_config
 from llm.paths import project_path
 
 
-@pytest.fixture(scope="session", params=["llm-alone", "served"])
-def shipped_classifier(request):
-    if request.param == "llm-alone":
-        return load_classifier(ModelConfig())
+@pytest.fixture(scope="session")
+def llm_alone():
+    return load_classifier(ModelConfig())
+
+
+@pytest.fixture(scope="session")
+def served():
     return load_classifier(load_model_config(str(project_path(SERVED_RECIPE))))
+
+
+@pytest.fixture(params=["llm_alone", "served"])
+def shipped_classifier(request):
+    """Each behavioural check runs on both."""
+    return request.getfixturevalue(request.param)
