@@ -79,14 +79,17 @@ class EncoderClassifier:
 
     @torch.no_grad()
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
-        """(len(texts), 6) probabilities, batched, texts prepared in the model's text style."""
-        out = []
-        for start in range(0, len(texts), self.batch_size):
-            chunk = [prepare_text(t, self.text_style) for t in texts[start:start + self.batch_size]]
-            inputs = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length,
-                                    return_tensors="pt").to(self.model.device)
-            out.append(torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu())
-        return torch.cat(out) if out else torch.empty((0, len(EMOTIONS)))
+        """(len(texts), 6) probabilities, in order; texts are prepared in the model's text style and batched
+        by length so that batches pad little."""
+        prepared = [prepare_text(text, self.text_style) for text in texts]
+        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
+        probabilities = torch.empty((len(prepared), len(EMOTIONS)))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            inputs = self.tokenizer([prepared[i] for i in rows], padding=True, truncation=True,
+                                    max_length=self.max_length, return_tensors="pt").to(self.model.device)
+            probabilities[rows] = torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu()
+        return probabilities
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text."""
