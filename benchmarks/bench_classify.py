@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               "threads": torch.get_num_threads(), "load_average_before": load_before,
               "load_average_after": load_after, "machine": platform.processor() or platform.machine(), "sets": {}}
     for name, examples in sets.items():
-        results = [m for m, owner in zip(measured, owners, strict=True) if owner == name]
+        results = [m for m, owner in zip(measured[: len(approaches)], owners, strict=True) if owner == name]
         texts = [e.text for e in examples[: args.limit]]
         tokens = {FAST: fed_tokens(fast_classifier, texts) / len(texts),
                   FULL_PROMPT: fed_tokens(full_classifier, texts) / len(texts)}
