@@ -13,6 +13,7 @@ import torch
 
 from llm.classifier import Classifier
 from llm.generation import Conversation
+from llm.labels import EMOTIONS
 from llm.prediction import ModelInfo, Prediction
 
 SMALLEST_PROBABILITY = 1e-9  # keeps log(0) out of the mean
@@ -33,7 +34,7 @@ class EnsembleClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text: both members score every text, then their probabilities are combined."""
-        llm = torch.tensor([[p.scores[label] for label in p.scores] for p in self.llm.predict(texts)])
+        llm = torch.tensor([[p.scores[label] for label in EMOTIONS] for p in self.llm.predict(texts)])
         encoder = self.encoder.probabilities(texts)
         combined = torch.exp((1 - self.encoder_weight) * llm.clamp_min(SMALLEST_PROBABILITY).log()
                              + self.encoder_weight * encoder.clamp_min(SMALLEST_PROBABILITY).log())
@@ -45,9 +46,3 @@ class EnsembleClassifier:
                  temperature: float = 0.0) -> list[str]:
         """Explanations are the LLM's: the encoder cannot write."""
         return self.llm.generate(conversations, max_new_tokens, temperature)
-
-    def close(self) -> None:
-        """Release the LLM backend's resources (a vLLM engine), if it holds any."""
-        close = getattr(self.llm, "close", None)
-        if close is not None:
-            close()
