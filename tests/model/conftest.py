@@ -18,7 +18,7 @@ def served():
     return load_classifier(load_model_config(str(project_path(SERVED_RECIPE))))
 
 
-@pytest.fixture(params=["llm_alone", "served"])
+@pytest.fixture(scope="session", params=["llm_alone", "served"])
 def shipped_classifier(request):
     """Each behavioural check runs on both."""
     return request.getfixturevalue(request.param)
