@@ -14,8 +14,9 @@ the match (and, for past statements, at signs of recovery), never at what follow
 
 Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``), or a
 panel of models whose verdicts are combined (``llm.crisis_panel``), can screen beside them or replace them, as
-the model was trained. It is off by default: it finds far more risk on unseen text but also flags some
-ordinary journal entries (measured in docs/retrieval.md).
+the model was trained. The shipped panel screens by default (serving's and retrieval's ``crisis_model: shipped``):
+it finds far more risk on unseen text than the rules alone, at the cost of flagging a few ordinary journal entries
+(measured in docs/retrieval.md); with ``crisis_model: null`` the rules screen alone.
 """
 
 import re
