@@ -41,10 +41,11 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from finetune.config import FinetuneConfig, load_recipe
-from finetune.data import load_journal
+from finetune.data import DatasetError, load_journal, load_split
 from finetune.plan import architecture, plan_training
 from llm.backends.transformers_backend import TransformersClassifier
 from llm.config import ModelConfig
+from llm.io import read_jsonl
 from llm.sources import DEFAULT_MODEL, resolve_model_source
 
 REPORT_DIR = Path("reports/bench")
@@ -110,12 +111,13 @@ def classify_rate(model_dir: Path, texts: list[str], device: str) -> float:
 
 
 def dair_texts(path: str | None) -> tuple[str, list[str]]:
-    """The texts to classify: a JSONL file with a text field, else the journal dev set."""
-    path = path or (str(Path(os.environ["EMOAI_DATA_DIR"]) / "test.jsonl") if os.environ.get("EMOAI_DATA_DIR")
-                    else None)
-    if path and Path(path).is_file():
-        return path, [json.loads(line)["text"] for line in Path(path).open()]
-    return "journal dev", [example.text for example in load_journal("dev")]
+    """The texts to classify: a JSONL file with a text field, else dair-ai's test split, else journal dev."""
+    if path:
+        return path, [row["text"] for row in read_jsonl(path, ("text",))]
+    try:
+        return "dair-ai test", [example.text for example in load_split("test")]
+    except DatasetError:  # no local copy and no hub: the journal set ships in the repository
+        return "journal dev", [example.text for example in load_journal("dev")]
 
 
 DEEPSPEED_WHEELS = ["hjson", "py-cpuinfo", "ninja", "msgpack", "einops"]

@@ -93,8 +93,7 @@ class EncoderClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text."""
-        version = self.info.version
-        return [Prediction.from_probabilities(p.tolist(), version) for p in self.probabilities(texts)]
+        return Prediction.from_rows(self.probabilities(texts).tolist(), self.info.version)
 
 
 def _load_adapter(path: Path) -> tuple[torch.nn.Module, object, int]:

@@ -8,21 +8,28 @@ mean lets the more confident member decide where the other is unsure.
 """
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 
-from llm.classifier import Classifier
 from llm.generation import Conversation
-from llm.labels import EMOTIONS
 from llm.prediction import ModelInfo, Prediction
 
 SMALLEST_PROBABILITY = 1e-9  # keeps log(0) out of the mean
 
 
+class ScoresTexts(Protocol):
+    """A classifier that gives its six label probabilities as a tensor (both backends, the encoder)."""
+
+    info: ModelInfo
+
+    def probabilities(self, texts: Sequence[str]) -> torch.Tensor: ...
+
+
 class EnsembleClassifier:
     """Scores texts with an LLM classifier and an encoder classifier and combines their probabilities."""
 
-    def __init__(self, llm: Classifier, encoder, encoder_weight: float = 0.5) -> None:
+    def __init__(self, llm: ScoresTexts, encoder: ScoresTexts, encoder_weight: float = 0.5) -> None:
         if not 0.0 <= encoder_weight <= 1.0:
             raise ValueError(f"encoder_weight must be in [0, 1], got {encoder_weight}")
         self.llm = llm
@@ -34,13 +41,12 @@ class EnsembleClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text: both members score every text, then their probabilities are combined."""
-        llm = torch.tensor([[p.scores[label] for label in EMOTIONS] for p in self.llm.predict(texts)])
+        llm = self.llm.probabilities(texts)
         encoder = self.encoder.probabilities(texts)
         combined = torch.exp((1 - self.encoder_weight) * llm.clamp_min(SMALLEST_PROBABILITY).log()
                              + self.encoder_weight * encoder.clamp_min(SMALLEST_PROBABILITY).log())
         combined = combined / combined.sum(dim=1, keepdim=True)
-        version = self.info.version
-        return [Prediction.from_probabilities(row.tolist(), version) for row in combined]
+        return Prediction.from_rows(combined.tolist(), self.info.version)
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int = 160,
                  temperature: float = 0.0) -> list[str]:

@@ -45,3 +45,8 @@ class Prediction(BaseModel):
         scores = {label: float(p) for label, p in zip(EMOTIONS, probabilities, strict=True)}
         emotion = max(scores, key=scores.__getitem__)
         return cls(emotion=emotion, confidence=scores[emotion], scores=scores, model_version=model_version)
+
+    @classmethod
+    def from_rows(cls, rows: list[list[float]], model_version: str) -> list["Prediction"]:
+        """One prediction per row of six probabilities."""
+        return [cls.from_probabilities(row, model_version) for row in rows]

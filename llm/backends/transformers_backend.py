@@ -43,7 +43,11 @@ class TransformersClassifier:
         self.info = model_info(config.base_model, adapter_dir, "transformers")
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """One prediction per text; texts are sorted by length inside so batches pad little."""
+        """One prediction per text, in order."""
+        return Prediction.from_rows(self.probabilities(texts).tolist(), self.info.version)
+
+    def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
+        """(len(texts), 6) label probabilities; texts are sorted by length inside so batches pad little."""
         encoded = [self.prompts.encode(text).prompt_ids for text in texts]
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         probabilities = torch.empty((len(encoded), 6))
@@ -52,8 +56,7 @@ class TransformersClassifier:
             rows = order[start:start + size]
             batch = [encoded[i] for i in rows]
             probabilities[rows] = self.scorer.log_probs(self.scoring_model, batch, self.prefix).exp()
-        version = self.info.version
-        return [Prediction.from_probabilities(p.tolist(), version) for p in probabilities]
+        return probabilities
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int = 160,
                  temperature: float = 0.0) -> list[str]:

@@ -19,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
 from llm.device import cpu_has_bf16
 from llm.generation import Conversation
+from llm.labels import EMOTIONS
 from llm.loading import load_tokenizer, model_info, resolve_adapter
 from llm.prediction import Prediction
 from llm.prompt import PromptBuilder, read_text_style
@@ -82,8 +85,12 @@ class VLLMClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text, in order."""
+        return Prediction.from_rows(self.probabilities(texts).tolist(), self.info.version)
+
+    def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
+        """(len(texts), 6) label probabilities, in order."""
         if not texts:
-            return []
+            return torch.empty((0, len(EMOTIONS)))
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
@@ -100,13 +107,9 @@ class VLLMClassifier:
         outputs = self.engine.generate(requests, params, lora_request=self.lora_request,
                                        use_tqdm=len(texts) > self.config.batch_size)
         per_text = len(self.trie.branch_points)
-        version = self.info.version
-        predictions = []
-        for start in range(0, len(outputs), per_text):
-            raw = [_token_log_probs(output) for output in outputs[start:start + per_text]]
-            log_probs = self.trie.label_log_probs(raw)
-            predictions.append(Prediction.from_probabilities([math.exp(lp) for lp in log_probs], version))
-        return predictions
+        log_probs = [self.trie.label_log_probs([_token_log_probs(output) for output in outputs[start:start + per_text]])
+                     for start in range(0, len(outputs), per_text)]
+        return torch.tensor(log_probs).exp()
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int = 160,
                  temperature: float = 0.0) -> list[str]:
