@@ -15,6 +15,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from transformers import logging as hf_logging
 
+from llm.batching import length_batches
 from llm.classifier import ClassifierError
 from llm.labels import EMOTIONS, LABEL_TO_ID
 from llm.loading import ADAPTERS_DIR
@@ -79,13 +80,13 @@ class EncoderClassifier:
 
     @torch.no_grad()
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
-        """(len(texts), 6) probabilities, in order; texts are prepared in the model's text style and batched
-        by length so that batches pad little."""
+        """(len(texts), 6) probabilities, in order; texts are prepared in the model's text style and grouped
+        by token length so that batches pad little."""
         prepared = [prepare_text(text, self.text_style) for text in texts]
-        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
+        token_ids = self.tokenizer(prepared, truncation=True, max_length=self.max_length)["input_ids"]
+        lengths = [len(ids) for ids in token_ids]
         probabilities = torch.empty((len(prepared), len(EMOTIONS)))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
+        for rows in length_batches(lengths, self.batch_size):
             inputs = self.tokenizer([prepared[i] for i in rows], padding=True, truncation=True,
                                     max_length=self.max_length, return_tensors="pt").to(self.model.device)
             probabilities[rows] = torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from llm.batching import length_batches
 from llm.config import ModelConfig
 from llm.device import resolve_device, resolve_dtype
 from llm.generation import Conversation, TransformersGenerator
@@ -47,13 +48,10 @@ class TransformersClassifier:
         return Prediction.from_rows(self.probabilities(texts).tolist(), self.info.version)
 
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
-        """(len(texts), 6) label probabilities; texts are sorted by length inside so batches pad little."""
+        """(len(texts), 6) label probabilities; texts are grouped by length inside so batches pad little."""
         encoded = [self.prompts.encode(text).prompt_ids for text in texts]
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         probabilities = torch.empty((len(encoded), 6))
-        size = self.config.batch_size
-        for start in range(0, len(order), size):
-            rows = order[start:start + size]
+        for rows in length_batches([len(ids) for ids in encoded], self.config.batch_size):
             batch = [encoded[i] for i in rows]
             probabilities[rows] = self.scorer.log_probs(self.scoring_model, batch, self.prefix).exp()
         return probabilities
