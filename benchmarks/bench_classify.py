@@ -26,9 +26,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from finetune.data import Example, load_journal, load_split
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
+from llm.datasets import Example, load_journal, load_split
 from llm.factory import load_model_config
 from llm.labels import EMOTIONS
 from llm.loading import resolve_adapter

@@ -41,10 +41,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from finetune.config import FinetuneConfig, load_recipe
-from finetune.data import DatasetError, load_journal, load_split
 from finetune.plan import architecture, plan_training
 from llm.backends.transformers_backend import TransformersClassifier
 from llm.config import ModelConfig
+from llm.datasets import DatasetError, load_journal, load_split
 from llm.io import read_jsonl
 from llm.sources import DEFAULT_MODEL, resolve_model_source
 

@@ -20,8 +20,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         os.environ["EMOAI_CACHE_DIR"] = cache
-        from finetune.data import load_split
         from llm.config import ModelConfig
+        from llm.datasets import load_split
         from llm.factory import load_classifier
         from llm.sources import DEFAULT_MODEL, resolve_model_source
 

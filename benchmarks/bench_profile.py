@@ -19,8 +19,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from benchmarks.bench_classify import fed_tokens
-from finetune.data import load_split
 from llm.backends.transformers_backend import TransformersClassifier
+from llm.datasets import load_split
 from llm.factory import load_model_config
 
 REPORT_DIR = Path("reports/bench")

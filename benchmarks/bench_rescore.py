@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from finetune.data import load_journal
 from llm.classifier import Classifier
+from llm.datasets import load_journal
 from llm.factory import load_classifier
 from serving.config import load_serving_config
 from serving.model import serving_model_config

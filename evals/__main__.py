@@ -25,8 +25,8 @@ from evals.gates import NoGatedModelError, gated_models
 from evals.harness import HarnessOptions, SetEvaluation, default_output_dir, publish, run_harness
 from evals.models import uses_registry
 from evals.report import aligned, console_table, multi_set_rows
-from finetune.data import DatasetError
 from llm.classifier import ClassifierError
+from llm.datasets import DatasetError
 from llm.registry import configure_mlflow
 
 USER_ERRORS = (EvalConfigError, DatasetError, ClassifierError, NoGatedModelError, promote.PromotionError)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from finetune.data import (
+from llm.datasets import (
     DATASET_NAMES,
     DatasetError,
     Example,

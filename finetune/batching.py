@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from finetune.data import Example
+from llm.datasets import Example
 from llm.labels import EMOTIONS
 from llm.prompt import EncodedExample, PromptBuilder
 from llm.scoring import right_pad

@@ -5,7 +5,7 @@ import random
 from collections import Counter
 
 from finetune.config import DataSettings
-from finetune.data import DatasetError, Example, journal_sets, load_dataset_split, load_named
+from llm.datasets import DatasetError, Example, journal_sets, load_dataset_split, load_named
 from llm.labels import EMOTIONS
 
 log = logging.getLogger("finetune")

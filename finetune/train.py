@@ -20,11 +20,11 @@ from tqdm.auto import tqdm
 
 from finetune.batching import LossBatch, class_weights, collate, encode_examples, epoch_batches, shard
 from finetune.config import FinetuneConfig
-from finetune.data import Example
 from finetune.engine import build_engine, is_distributed_launch
 from finetune.metrics import accuracy_and_macro_f1
 from finetune.mixing import training_mix, validation_sets
 from finetune.tracking import RunTracker
+from llm.datasets import Example
 from llm.device import resolve_dtype
 from llm.loading import load_causal_lm, load_tokenizer, resolve_adapter
 from llm.prompt import PromptBuilder, write_text_style

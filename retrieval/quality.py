@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from finetune.data import DatasetError, load_split
+from llm.datasets import DatasetError, load_split
 from llm.io import read_jsonl
 from llm.paths import project_file
 from llm.safety import matched_rules, screen

@@ -21,10 +21,10 @@ from tqdm.auto import tqdm
 
 from finetune.crisis.config import CrisisConfig, CrisisDataSettings
 from finetune.crisis.report import write_cross_validation_report
-from finetune.data import load_split
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
 from llm.crisis_model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel, load_classifier_base
+from llm.datasets import load_split
 from llm.device import resolve_device
 from llm.io import read_jsonl
 from llm.loading import adapter_version

@@ -6,9 +6,9 @@ from evals.config import EvalConfig
 from evals.dataset import EvalDataset
 from evals.evaluate import model_metrics, score_model, summarise
 from evals.runner import check_predictions, predict_all, single_text_latencies
-from finetune.data import Example
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
+from llm.datasets import Example
 from llm.factory import load_classifier
 from llm.labels import LABEL_TO_ID
 from tests.eval_fixtures import KeywordTestDouble

@@ -5,8 +5,8 @@ from collections import Counter
 import pytest
 
 from finetune.config import DataSettings, MixPart
-from finetune.data import load_split
 from finetune.mixing import training_mix, validation_sets
+from llm.datasets import load_split
 
 
 def test_repeat_gives_whole_copies_plus_a_seeded_fraction(fixture_data_dir):

@@ -15,7 +15,7 @@ def test_a_checkout_finds_its_files_and_relative_paths_fall_back_to_the_root(tmp
 
 
 def test_emoai_home_moves_every_project_file(tmp_path):
-    code = ("from finetune.data import JOURNAL_DIR; from serving.config import DEFAULT_CONFIG; "
+    code = ("from llm.datasets import JOURNAL_DIR; from serving.config import DEFAULT_CONFIG; "
             "from retrieval.settings import DEFAULT_CONFIG as R; print(JOURNAL_DIR, DEFAULT_CONFIG, R)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
                          env={"EMOAI_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, check=True).stdout.split()

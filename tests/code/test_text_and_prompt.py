@@ -4,7 +4,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from finetune.batching import encode_examples
-from finetune.data import Example
+from llm.datasets import Example
 from llm.labels import EMOTIONS, label_id
 from llm.prompt import TEXT_STYLE_FILE, PromptBuilder, read_text_style, write_text_style
 from llm.text import normalize_text, prepare_text

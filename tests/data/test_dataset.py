@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from finetune.data import DatasetError, load_split, read_labelled_jsonl
+from llm.datasets import DatasetError, load_split, read_labelled_jsonl
 from llm.labels import EMOTIONS
 
 EXPECTED_SIZES = {"train": 16000, "validation": 2000, "test": 2000}

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from finetune.data import GOEMOTIONS_MAPPING, load_named, map_goemotions
+from llm.datasets import GOEMOTIONS_MAPPING, load_named, map_goemotions
 from llm.labels import EMOTIONS
 
 EXPECTED = {"train": {"sadness": 1918, "joy": 5872, "love": 2076, "anger": 2974, "fear": 515, "surprise": 720},

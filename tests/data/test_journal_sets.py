@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 
 from finetune.config import DataSettings, MixPart
-from finetune.data import DatasetError, goemotions_dir, journal_sets, load_journal, load_named, load_split
 from finetune.mixing import training_mix
+from llm.datasets import DatasetError, goemotions_dir, journal_sets, load_journal, load_named, load_split
 from llm.labels import EMOTIONS
 
 GUARD_WORDS = 6

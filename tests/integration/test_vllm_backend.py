@@ -11,11 +11,11 @@ scheduler) and took 8.7 minutes in fp32; 48 texts check the same thing in about 
 
 import pytest
 
-from finetune.data import read_labelled_jsonl
 from llm.backends.transformers_backend import TransformersClassifier
 from llm.backends.vllm_backend import VLLMClassifier
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
+from llm.datasets import read_labelled_jsonl
 from llm.labels import EMOTIONS
 from llm.loading import SHIPPED_ADAPTER_DIR, validate_adapter_dir
 
