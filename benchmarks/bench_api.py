@@ -26,7 +26,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from llm.paths import PROJECT_ROOT as ROOT
+
 FALLBACK_TEXTS = ["i feel like i finally have my life together after a long hard year",
                   "i was so angry when they cancelled the trip without telling anyone",
                   "i am nervous about the exam tomorrow and cannot sleep",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from llm.paths import PROJECT_ROOT
 from tests.tiny_models import fixture_data_path, subword_tokenizer, tiny_llama_dir, word_tokenizer
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -12,7 +13,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data" / "emotion"
 
 

@@ -7,8 +7,9 @@ from safetensors.torch import load_file
 
 from llm.backends.transformers_backend import TransformersClassifier
 from llm.config import ModelConfig
+from llm.paths import project_file
 
-RECIPE = Path(__file__).resolve().parent.parent / "configs" / "finetune" / "smollm2-135m-lora-dair.yaml"
+RECIPE = project_file("configs", "finetune", "smollm2-135m-lora-dair.yaml")
 PROBE_TEXTS = ["i feel so alone", "i am so happy with my day", "furious at my boss", "scared of the dark house"]
 
 

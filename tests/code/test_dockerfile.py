@@ -7,7 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from llm.paths import PROJECT_ROOT
+
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 
 

@@ -1,12 +1,12 @@
 """Every committed eval recipe validates: a typo in configs/evals/ is caught before anyone runs it."""
 
-from pathlib import Path
 
 import pytest
 
 from evals.config import load_eval_config
+from llm.paths import project_file
 
-RECIPES = sorted(Path("configs/evals").glob("*.yaml"))
+RECIPES = sorted(project_file("configs", "evals").glob("*.yaml"))
 
 
 def test_there_are_eval_recipes():

@@ -8,8 +8,9 @@ from finetune.__main__ import main as finetune_main
 from finetune.baseline.config import BaselineConfig
 from finetune.config import ConfigError, FinetuneConfig, load_config, load_recipe, parse_overrides
 from finetune.crisis.config import CrisisConfig
+from llm.paths import project_file
 
-RECIPES = sorted(Path("configs/finetune").glob("*.yaml"))
+RECIPES = sorted(project_file("configs", "finetune").glob("*.yaml"))
 RECIPE_TYPES = {"baseline": BaselineConfig, "crisis": CrisisConfig}  # by name prefix; the rest are LLM recipes
 LLM_RECIPES = [r for r in RECIPES if r.name.split("-")[0] not in RECIPE_TYPES]
 

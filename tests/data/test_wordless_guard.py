@@ -3,14 +3,13 @@ texts its pinned numbers were measured on: no crisis, everyday or journal text i
 screen would cut, or is longer than what the later panel members read."""
 
 import json
-from pathlib import Path
 
 from llm.crisis_panel import LATER_MEMBER_TOKENS
 from llm.degenerate import collapse_repeats, is_wordless
+from llm.paths import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-SETS = sorted([*ROOT.glob("evals/datasets/*.jsonl"), *ROOT.glob("llm/safety_data/*.jsonl"),
-               *ROOT.glob("data/journal/*.jsonl")])
+SETS = sorted([*PROJECT_ROOT.glob("evals/datasets/*.jsonl"), *PROJECT_ROOT.glob("llm/safety_data/*.jsonl"),
+               *PROJECT_ROOT.glob("data/journal/*.jsonl")])
 CHARS_PER_TOKEN_FLOOR = 2  # English prose is about 4 characters per token; this bounds the count from above
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from llm.paths import PROJECT_ROOT
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 import chromadb
 import pytest
 
+from llm.paths import PROJECT_ROOT
 from retrieval.documents import load_knowledge_base
 from retrieval.settings import SHIPPED_KB, RetrievalSettings
 from retrieval.store import KnowledgeStore
@@ -49,8 +50,7 @@ def chroma_server(tmp_path_factory):
 
 
 def run_cli(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    root = Path(__file__).resolve().parents[2]
-    full_env = {**os.environ, **env, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    full_env = {**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "retrieval", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=900)
 

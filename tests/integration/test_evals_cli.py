@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from llm.paths import PROJECT_ROOT
 from tests.eval_fixtures import llm_spec, tiny_encoder_dir, tiny_lora_adapter, write_recipe
 from tests.tiny_models import fixture_data_path
 
 pytestmark = pytest.mark.integration
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
