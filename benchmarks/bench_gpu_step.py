@@ -16,7 +16,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from finetune.config import load_recipe
 from finetune.crisis.config import CrisisConfig
-from llm.crisis_model import load_classifier_base
+from llm.safety.model import load_classifier_base
 
 RECIPE = "configs/finetune/crisis-smollm2.yaml"
 TEXTS = ["I had a long day at work and I feel tired but okay, maybe tomorrow is better."] * 64

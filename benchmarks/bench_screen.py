@@ -16,10 +16,11 @@ from pathlib import Path
 
 from llm.io import read_jsonl
 from llm.safety import screen
-from retrieval.quality import CRISIS_SET, RETRIEVAL_QUERIES
+from llm.safety.sets import crisis_sets
+from retrieval.quality import RETRIEVAL_QUERIES
 
-SCREENS = {"rules only (the fallback)": None, "model v9 (MiniLM)": "llm/safety_data/crisis-minilm-v9",
-           "model v15 (SmolLM2-135M)": "llm/safety_data/crisis-smollm2-v15",
+SCREENS = {"rules only (the fallback)": None, "model v9 (MiniLM)": "llm/safety/shipped/crisis-minilm-v9",
+           "model v15 (SmolLM2-135M)": "llm/safety/shipped/crisis-smollm2-v15",
            "shipped panel v16 (v9 + v14 + v15, the default)": "shipped"}
 
 
@@ -40,8 +41,8 @@ def main() -> None:
     parser.add_argument("--out", default="reports/bench", help="where the JSON report goes")
     args = parser.parse_args()
     sets = {"journal entries": [row["text"] for row in read_jsonl(RETRIEVAL_QUERIES, ("text",))],
-            f"{args.risk_split} risk texts": [row["text"] for row in read_jsonl(CRISIS_SET, ("text", "crisis"))
-                                              if row.get("split") == args.risk_split and row["crisis"]]}
+            f"{args.risk_split} risk texts": [row["text"] for row in crisis_sets()[args.risk_split].read()
+                                              if row["crisis"]]}
     results = []
     for name, model in SCREENS.items():
         for set_name, texts in sets.items():

@@ -82,7 +82,8 @@ class SliceSettings(_Strict):
 
 
 class SystemChecks(_Strict):
-    crisis_set: str = "evals/datasets/crisis_screen.jsonl"
+    crisis_set: str | None = Field(default=None, description="labelled crisis JSONL (null: the labelled file of "
+                                                             "data/crisis/manifest.yaml)")
     crisis_model: str | None = Field(default="shipped", description='the crisis screen measured: "shipped" (the '
                                                                     "default panel), a model or panel directory, "
                                                                     "or null (the rules alone)")

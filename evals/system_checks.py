@@ -1,7 +1,8 @@
 """Model-independent checks of the service: the crisis screen and the knowledge-base retrieval.
 
-Both use the project's own labelled sets in evals/datasets/ and the retrieval package; when either
-is missing the section says "not available" and why, instead of failing the whole evaluation.
+They use the project's own labelled sets (data/crisis/ for the screen, evals/datasets/ for retrieval) and the
+retrieval package; when either is missing the section says "not available" and why, instead of failing the whole
+evaluation.
 """
 
 from pathlib import Path
@@ -11,10 +12,12 @@ from evals.config import SystemChecks
 
 def crisis_screen(settings: SystemChecks) -> dict:
     """Recall and precision of the crisis screen on the labelled crisis set."""
-    path = Path(settings.crisis_set)
+    path = Path(settings.crisis_set or "data/crisis/manifest.yaml")
     try:
-        from retrieval.quality import evaluate_crisis_screen
+        from evals.crisis_screen import evaluate_crisis_screen
+        from llm.safety.sets import crisis_sets, labelled_file
 
+        path = Path(settings.crisis_set) if settings.crisis_set else labelled_file(crisis_sets())
         return {"available": True, "path": str(path), **evaluate_crisis_screen(path, model=settings.crisis_model)}
     except (ImportError, FileNotFoundError, ValueError) as error:  # ValueError: a crisis model that fails to load
         return _not_available(path, error)

@@ -4,12 +4,16 @@ dair-ai/emotion text is lower-case a-z with single spaces and no punctuation; so
 contractions are split (``don t``) and others joined (``dont``). Journal text has
 capitals, punctuation, emoji and newlines.
 
-- ``dair``: ``normalize_text`` maps both onto the dair-ai form (case, punctuation and most
+- ``dair``: ``dair_text`` maps both onto the dair-ai form (case, punctuation and most
   emoji are lost, a few emoji become words).
 - ``natural``: ``natural_text`` keeps the text as written (case, punctuation, emoji) and only
   unifies Unicode forms, apostrophes and white space.
 
 A model records the style it was trained with, and serving prepares text the same way.
+
+The crisis rules read text their own way (``llm.safety.rules.text_for_rules``: they need the punctuation and
+quotes these forms drop). ``split_sentences`` is the one sentence splitter (the crisis models' `sentences`
+scoring, the check on an explanation's length).
 """
 
 import re
@@ -37,10 +41,11 @@ _SPLIT_CONTRACTIONS = [
     (re.compile(r"\b(i|you|he|she|we|they) d\b"), r"\1d"),
 ]
 _NON_LETTERS_RE = re.compile(r"[^a-z]+")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 
 
-def normalize_text(text: str) -> str:
-    """Map raw text (journal or dataset) to the dair-ai form: a-z words, single spaces."""
+def dair_text(text: str) -> str:
+    """Map raw text (journal or dataset) to the dair-ai form: a-z words, single spaces (the ``dair`` style)."""
     text = unicodedata.normalize("NFKC", text)
     text = _EMOJI_RE.sub(lambda m: f" {_EMOJI_WORDS[m.group(0)]} ", text)
     text = text.translate(_APOSTROPHES).lower()
@@ -61,7 +66,13 @@ def natural_text(text: str) -> str:
 def prepare_text(text: str, style: TextStyle) -> str:
     """The text a model of the given style sees."""
     if style == "dair":
-        return normalize_text(text)
+        return dair_text(text)
     if style == "natural":
         return natural_text(text)
     raise ValueError(f"unknown text style {style!r}; expected one of {', '.join(TEXT_STYLES)}")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a text: breaks after ".", "!" or "?" and at line breaks (the whole text when it has only
+    one)."""
+    return [part.strip() for part in _SENTENCE_BREAK.split(text) if part.strip()] or [text]

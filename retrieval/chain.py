@@ -20,13 +20,13 @@ from llm.degenerate import is_wordless
 from llm.generation import Conversation, TextGenerator
 from llm.prediction import Prediction
 from llm.safety import SafetyResult, screen
+from llm.text import split_sentences
 from retrieval.documents import ActivityDoc, ExplanationDoc, load_knowledge_base
 from retrieval.settings import RetrievalSettings
 from retrieval.store import KnowledgeStore, SearchHit
 
 _CITATION = re.compile(r"\[\s*((?:exp|act|prm)-[a-z0-9-]+(?:\s*[,;]\s*(?:exp|act|prm)-[a-z0-9-]+)*)\s*\]")
 _BARE_ID = re.compile(r"\b(?:exp|act|prm)-[a-z0-9]+(?:-[a-z0-9]+)*\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z]{4,}")
 _STOPWORDS = frozenset("""that this with have from they them were been what when which your about would there their
 into just like feel feels felt really very much more some than then only also even over such reads read wrote
@@ -107,7 +107,7 @@ def validate_reply(reply: str, entry: str, retrieved: dict[str, SearchHit], othe
         raise GenerationRejected(f"explanation longer than {max_chars} characters")
     if not re.search(r"[.!?][\"\u201d')\]]*$", text.rstrip()):
         raise GenerationRejected("explanation stops mid-sentence")
-    sentences = [s for s in _SENTENCE.split(prose) if s.strip()]
+    sentences = split_sentences(prose)  # prose is one line here: breaks after . ! ?
     if len(sentences) > max_sentences:
         raise GenerationRejected(f"explanation has {len(sentences)} sentences (max {max_sentences})")
     words = prose.lower().split()

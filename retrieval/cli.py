@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from llm.crisis_model import CrisisModelError
 from llm.embeddings import EmbeddingModelError
 from retrieval.documents import KnowledgeBaseError, load_knowledge_base
 from retrieval.settings import load_settings
@@ -17,7 +16,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="retrieval settings YAML "
                                                       "(default: configs/retrieval.yaml)")]
-_ERRORS = (KnowledgeBaseError, EmbeddingModelError, StoreError, CrisisModelError, ValueError, FileNotFoundError)
+_ERRORS = (KnowledgeBaseError, EmbeddingModelError, StoreError, ValueError, FileNotFoundError)
 
 
 def _fail(err: Exception) -> None:
@@ -67,28 +66,3 @@ def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g.
         typer.echo("no matching documents")
     for rank, hit in enumerate(hits, 1):
         typer.echo(f"{rank}. {hit.id}  score={hit.score:.3f}  [{hit.kind}] {hit.title}")
-
-
-@app.command("screen-eval")
-def screen_eval(model: Annotated[str | None, typer.Option("--model", help="learned crisis screen: 'shipped' (a panel) "
-                                                             "or a model or panel directory (default: rules only)")] = None,
-                everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on "
-                                                       "everyday texts (journal entries, everyday set, "
-                                                       "emotion test split)")] = True
-                ) -> None:
-    """Recall and precision of the crisis screen per split of the labelled set, and its everyday flag rate."""
-    from llm.safety import describe_screen
-    from retrieval.quality import evaluate_crisis_screen, everyday_flag_rates
-
-    try:
-        result = evaluate_crisis_screen(model=model)
-        rates = everyday_flag_rates(model) if everyday else {}
-    except _ERRORS as err:
-        _fail(err)
-    typer.echo(f"crisis screen: {describe_screen(model)}")
-    typer.echo(f"{'split':<10} {'n':>5} {'risk':>5} {'flagged':>7} {'recall':>7} {'precision':>9}")
-    for split, scores in {**result.get("splits", {}), "all": result}.items():
-        typer.echo(f"{split:<10} {scores['n']:>5} {scores['positives']:>5} {scores['flagged']:>7} "
-                   f"{scores['recall']:>7.3f} {scores['precision']:>9.3f}")
-    for name, rate in rates.items():
-        typer.echo(f"everyday {name}: {rate['flagged']} / {rate['n']} flagged ({rate['rate']:.2%})")

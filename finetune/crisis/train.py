@@ -23,12 +23,13 @@ from finetune.crisis.config import CrisisConfig, CrisisDataSettings
 from finetune.crisis.report import write_cross_validation_report
 from finetune.engine import lr_lambda
 from finetune.tracking import RunTracker
-from llm.crisis_model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel, load_classifier_base
 from llm.datasets import load_split
 from llm.device import resolve_device
-from llm.io import read_jsonl
 from llm.loading import adapter_version
-from llm.safety import matched_rules
+from llm.paths import project_path
+from llm.safety.model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel, load_classifier_base
+from llm.safety.rules import matched_rules
+from llm.safety.sets import crisis_sets, training_sets
 
 log = logging.getLogger("finetune.crisis")
 
@@ -65,20 +66,29 @@ def drop_overlapping(rows: list[dict], held_out: list[dict], length: int) -> lis
     return kept
 
 
+def chosen_sets(settings: CrisisDataSettings) -> list[str]:
+    """The manifest's sets this recipe trains on (refusing unknown names and blind sets)."""
+    sets = crisis_sets(project_path(settings.manifest))
+    chosen = training_sets(sets) if settings.sets is None else settings.sets
+    for name in chosen:
+        if name not in sets:
+            raise ValueError(f"data.sets: {name!r} is not in {settings.manifest} ({', '.join(sets)})")
+        if sets[name].role == "blind-dev" or sets[name].content != "risk":
+            raise ValueError(f"data.sets: {name!r} is a {sets[name].role} set of {sets[name].content} entries: "
+                             "training never reads it")
+    return chosen
+
+
 def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
-    """The labelled rows of the configured files (restricted to the configured splits, minus any row that
-    overlaps a held-out one or a guarded evaluation set), plus ordinary texts."""
+    """The rows of the recipe's sets (in the manifest's order), minus any row that overlaps a row of a set it does
+    not train on (spent or blind-dev), plus ordinary texts."""
+    sets, chosen = crisis_sets(project_path(settings.manifest)), chosen_sets(settings)
     rows, held_out = [], []
-    for name in settings.files:
-        for number, row in enumerate(read_jsonl(name, ("text", "crisis")), 1):
-            if not isinstance(row["text"], str) or not isinstance(row["crisis"], bool):
-                raise ValueError(f"{name}:{number}: needs a string 'text' and a boolean 'crisis'")
-            if settings.splits is None or row.get("split") is None or row["split"] in settings.splits:
-                rows.append(row)
-            else:
-                held_out.append(row)
-    for name in settings.guard_files:
-        held_out += read_jsonl(name, ("text",))
+    for name, entry in sets.items():
+        if name in chosen:
+            rows += entry.read()
+        elif entry.role != "train":
+            held_out += entry.read()
     rows = drop_overlapping(rows, held_out, settings.overlap_words) + ordinary_rows(settings, seed)
     labels = {row["crisis"] for row in rows}
     if labels != {True, False}:
@@ -216,15 +226,14 @@ def model_card(metadata: dict) -> str:
     cv, data = metadata["cross_validation"], metadata["data"]
     how = {"sentences": "the highest score over the entry and each of its sentences",
            "windows": "the highest score over overlapping windows of the entry as written"}[metadata["scoring"]]
-    rules = {"beside": "It runs beside the rules of `llm/safety.py`; either one flags an entry.",
-             "fallback": "It decides alone; the rules of `llm/safety.py` screen only when no model is loaded."}
+    rules = {"beside": "It runs beside the rules of `llm/safety/rules.py`; either one flags an entry.",
+             "fallback": "It decides alone; the rules of `llm/safety/rules.py` screen only when no model is loaded."}
     return (f"# Crisis-screen model ({metadata['encoder']} + LoRA)\n\n"
             f"Scores self-harm and suicide risk in a journal entry (label 1 = risk): {how} is compared with the "
             f"threshold. {rules[metadata['rules']]} A screen, not a diagnosis.\n\n"
-            f"- data: {data['n']} labelled texts ({data['risk']} risk) from {', '.join(data['files'])}"
-            f" (splits {data['splits']}), {data['ordinary']} of them everyday texts from the emotion dataset's "
-            "train split\n"
-            f"- scoring: {metadata['scoring']}, rules {metadata['rules']} (see `llm/crisis_model.py`), chosen by "
+            f"- data: {data['n']} labelled texts ({data['risk']} risk) from the sets {', '.join(data['sets'])} of "
+            f"{data['manifest']}, {data['ordinary']} of them everyday texts from the emotion dataset's train split\n"
+            f"- scoring: {metadata['scoring']}, rules {metadata['rules']} (see `llm/safety/model.py`), chosen by "
             "out-of-fold precision\n"
             f"- threshold: {metadata['threshold']:.4f}, chosen by {metadata['recipe']['training']['folds']}-fold "
             "cross-validation: the highest at which this screen reaches out-of-fold recall >= "
@@ -241,7 +250,7 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     """Cross-validate, choose the threshold, train on every row, save adapter + metadata; returns the metadata."""
     rows = load_rows(config.data, config.training.seed)
     texts, labels = [row["text"] for row in rows], [row["crisis"] for row in rows]
-    log.info("%d texts (%d risk) from %s", len(texts), sum(labels), ", ".join(config.data.files))
+    log.info("%d texts (%d risk) from the sets %s", len(texts), sum(labels), ", ".join(chosen_sets(config.data)))
     tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
                          config.tracking.run_name, config.model_dump())
     ordinary = [row.get("kind") == "ordinary" for row in rows]
@@ -259,7 +268,7 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     metadata = {"encoder": config.encoder, "scoring": scoring, "rules": rules, "threshold": threshold,
                 "max_length": config.training.max_length, "version": adapter_version(output),
                 "cross_validation": cross_validation, "cross_validation_by_screen": points,
-                "data": {"files": config.data.files, "splits": config.data.splits, "n": len(texts),
+                "data": {"manifest": config.data.manifest, "sets": chosen_sets(config.data), "n": len(texts),
                          "risk": sum(labels), "ordinary": sum(ordinary)},
                 "recipe": config.model_dump()}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")

@@ -19,7 +19,8 @@ from finetune.crisis.train import (
     screen_name,
     train_crisis_model,
 )
-from llm.crisis_model import (
+from llm.safety import describe_screen, screen
+from llm.safety.model import (
     METADATA_FILE,
     RULES_MODES,
     SCORING_MODES,
@@ -27,11 +28,19 @@ from llm.crisis_model import (
     CrisisModelError,
     load_classifier_base,
     scoring_units,
-    split_sentences,
 )
-from llm.crisis_panel import PANEL_FILE, CrisisPanel, load_crisis_screen, log_odds_margin, panel_flags
-from llm.safety import describe_screen, screen
+from llm.safety.panel import PANEL_FILE, CrisisPanel, load_crisis_screen
+from llm.text import split_sentences
 from tests.tiny_models import fixture_data_path, tiny_bert_dir, tiny_llama_dir, word_tokenizer
+
+
+def write_manifest(folder: Path, sets: dict[str, dict]) -> Path:
+    """A crisis-set manifest in ``folder`` (each set: file, split, content, role, rows; the writer is filled in)."""
+    manifest = folder / "manifest.yaml"
+    entries = {name: {"writer": "a test", "content": "risk", **entry} for name, entry in sets.items()}
+    manifest.write_text(json.dumps({"sets": entries}))  # JSON is YAML
+    return manifest
+
 
 RISK = ["i want to die tonight", "i will hurt myself again", "i want to die so much", "nobody will miss me",
         "i will end my life", "i want to die now", "i am going to hurt myself", "nobody would care if i die"]
@@ -44,12 +53,16 @@ def trained(tmp_path_factory):
     """A tiny BERT crisis model trained on an easy, separable set (2 folds, a few epochs)."""
     root = tmp_path_factory.mktemp("crisis")
     data = root / "rows.jsonl"
-    rows = [{"text": t, "crisis": True} for t in RISK] + [{"text": t, "crisis": False} for t in SAFE]
+    rows = [{"text": t, "crisis": True, "split": "dev"} for t in RISK]
+    rows += [{"text": t, "crisis": False, "split": "dev"} for t in SAFE]
     rows.append({"text": "a blind row that must stay out", "crisis": True, "split": "heldout3"})
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    manifest = write_manifest(root, {"dev": {"file": "rows.jsonl", "split": "dev", "role": "train", "rows": 16},
+                                     "heldout3": {"file": "rows.jsonl", "split": "heldout3", "role": "blind-dev",
+                                                  "rows": 1}})
     encoder = tiny_bert_dir(root / "tiny-bert", RISK + SAFE)
-    config = load_recipe(CrisisConfig, None, [
-        f"encoder={encoder}", f"output_dir={root / 'model'}", f"data.files=[{data}]", "data.splits=[dev]",
+    config = load_recipe(CrisisConfig, None, [  # data.sets left out: every train or spent set, here `dev`
+        f"encoder={encoder}", f"output_dir={root / 'model'}", f"data.manifest={manifest}",
         "data.ordinary_negatives=4", "training.epochs=12", "training.learning_rate=5e-3", "training.batch_size=4",
         "training.folds=2", "training.target_recall=1.0", "training.max_length=16", "lora.r=4", "lora.alpha=8",
         "tracking.enabled=false"])
@@ -61,7 +74,7 @@ def trained(tmp_path_factory):
 def test_training_writes_a_loadable_model_with_its_threshold(trained):
     config, metadata = trained
     # 16 rows of the file (the blind row stays out) and 4 ordinary texts from the emotion dataset
-    assert metadata["data"] == {"files": config.data.files, "splits": ["dev"], "n": 20, "risk": 8,
+    assert metadata["data"] == {"manifest": config.data.manifest, "sets": ["dev"], "n": 20, "risk": 8,
                                 "ordinary": 4}
     assert 0.0 < metadata["threshold"] <= 1.0
     assert metadata["cross_validation"]["recall"] == 1.0  # the threshold reaches the target out of fold
@@ -151,36 +164,6 @@ def _panel(folder: Path, *members: str, **spec) -> str:
     return str(folder)
 
 
-def test_panel_rules_combine_member_scores_as_documented():
-    thresholds = [0.5, 0.5]
-    assert log_odds_margin(0.5, 0.5) == 0.0 and log_odds_margin(0.9, 0.5) > 0 > log_odds_margin(0.1, 0.5)
-    assert not panel_flags("all", [0.9, 0.1], thresholds, 2)
-    assert panel_flags("all", [0.9, 0.6], thresholds, 2)
-    assert panel_flags("vote", [0.9, 0.1, 0.7], [*thresholds, 0.5], 2)
-    assert not panel_flags("vote", [0.9, 0.1, 0.2], [*thresholds, 0.5], 2)
-    assert panel_flags("mean", [0.99, 0.2], thresholds, 2)  # one confident member outvotes a hesitant one
-    assert not panel_flags("mean", [0.6, 0.01], thresholds, 2)
-    # a threshold of 0 or above 1 is clipped, not infinite: the other member still counts
-    assert panel_flags("mean", [0.3, 0.3], [0.0, 0.5], 2) and not panel_flags("mean", [0.3, 0.3], [1.01, 0.5], 2)
-
-
-def test_vote_and_mean_panels_screen_through_the_service(trained, tmp_path):
-    text = "nobody will miss me"
-    _panel_members(trained, tmp_path)
-    alone = screen(text, model=str(tmp_path / "trained"))
-    assert alone.crisis
-    two_of_three = screen(text, model=_panel(tmp_path / "vote2", "always", "never", "trained", combine="vote"))
-    assert two_of_three.crisis and two_of_three.risk_score == pytest.approx(alone.risk_score)  # the median
-    three_of_three = _panel(tmp_path / "vote3", "always", "never", "trained", combine="vote", min_votes=3)
-    assert not screen(text, model=three_of_three).crisis
-    # "always" and "never" sit at opposite clipped thresholds, so their mean margin is the score's own log-odds
-    mean = screen(text, model=_panel(tmp_path / "mean", "always", "never", combine="mean"))
-    assert mean.crisis == (alone.risk_score >= 0.5)
-    assert describe_screen(str(tmp_path / "vote3")).startswith(
-        f"panel {tmp_path / 'vote3'} of 3 models of which at least 3 must flag")
-    assert load_crisis_screen(str(tmp_path / "mean")).version.startswith("mean(")
-
-
 def test_a_panel_flags_only_what_every_member_flags(trained, tmp_path):
     text = "nobody will miss me"
     _panel_members(trained, tmp_path)
@@ -205,10 +188,8 @@ def test_a_broken_panel_is_refused_with_a_reason(trained, tmp_path):
     (tmp_path / "one" / PANEL_FILE).write_text(json.dumps({"members": ["../beside"]}))
     with pytest.raises(CrisisModelError, match="at least 2"):
         CrisisPanel.load(tmp_path / "one")
-    with pytest.raises(CrisisModelError, match="min_votes=3 needs combine 'vote' and at most 2 members"):
-        CrisisPanel.load(_panel(tmp_path / "too-many-votes", "fallback", "fallback", combine="vote", min_votes=3))
-    with pytest.raises(CrisisModelError, match="combine"):
-        CrisisPanel.load(_panel(tmp_path / "unknown", "fallback", "fallback", combine="any"))
+    with pytest.raises(CrisisModelError, match="combine"):  # `all` is the one mode (llm/safety/panel.py)
+        CrisisPanel.load(_panel(tmp_path / "vote", "fallback", "fallback", combine="vote"))
     with pytest.raises(CrisisModelError, match="neither a crisis model"):
         load_crisis_screen(str(tmp_path))
 
@@ -278,24 +259,37 @@ def test_training_rows_that_overlap_a_held_out_row_are_dropped(tmp_path):
             {"text": "I started cutting again tonight", "crisis": True},
             {"text": "Honestly everyone would be better off without me around", "crisis": True, "split": "blind"},
             {"text": "The walk by the river was cold today", "crisis": False, "split": "dev"}]
+    rows = [{"split": "train", **row} for row in rows]
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    guarded = tmp_path / "everyday.jsonl"
-    guarded.write_text(json.dumps({"text": "Today: a sunny walk by the river with my dog and a nap", "emotion": "joy"}))
-    config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]", "data.ordinary_negatives=0",
-                                              "data.splits=[dev]", "data.guard_files=[]"])
+    (tmp_path / "everyday.jsonl").write_text(json.dumps({"text": "Today: a sunny walk by the river with my dog and "
+                                                                 "a nap", "emotion": "joy"}))
+    sets = {"train": {"file": "rows.jsonl", "split": "train", "role": "train", "rows": 4},
+            "blind": {"file": "rows.jsonl", "split": "blind", "role": "blind-dev", "rows": 1},
+            "dev": {"file": "rows.jsonl", "split": "dev", "role": "train", "rows": 1}}
+    config = load_recipe(CrisisConfig, None, [f"data.manifest={write_manifest(tmp_path, sets)}",
+                                              "data.ordinary_negatives=0"])
     kept = [row["text"] for row in load_rows(config.data)]
     assert kept == [rows[i]["text"] for i in (1, 2, 3, 5)]  # row 0 shares 6 words with the blind row
-    config.data.guard_files = [str(guarded)]
+    sets["everyday"] = {"file": "everyday.jsonl", "content": "ordinary", "role": "blind-dev", "rows": 1}
+    write_manifest(tmp_path, sets)
     kept = [row["text"] for row in load_rows(config.data)]
-    assert kept == [rows[i]["text"] for i in (1, 3, 5)]  # row 2 shares 6 words with a guarded evaluation text
+    assert kept == [rows[i]["text"] for i in (1, 3, 5)]  # row 2 shares 6 words with an ordinary evaluation text
     config.data.overlap_words = 0
     assert len(load_rows(config.data)) == 5
+    with pytest.raises(ValueError, match="'blind' is a blind-dev set of risk entries: training never reads it"):
+        load_rows(config.data.model_copy(update={"sets": ["train", "blind"]}))
+    with pytest.raises(ValueError, match="'nowhere' is not in"):
+        load_rows(config.data.model_copy(update={"sets": ["nowhere"]}))
+    sets["train"]["rows"] = 5
+    write_manifest(tmp_path, sets)
+    with pytest.raises(ValueError, match="split train has 4 rows; the manifest says 5"):
+        load_rows(config.data)
 
 
 def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
-    data = tmp_path / "rows.jsonl"
-    data.write_text('{"text": "hi", "crisis": "yes"}\n')
-    config = load_recipe(CrisisConfig, None, [f"data.files=[{data}]", "data.ordinary_negatives=0"])
+    (tmp_path / "rows.jsonl").write_text('{"text": "hi", "crisis": "yes"}\n')
+    manifest = write_manifest(tmp_path, {"rows": {"file": "rows.jsonl", "role": "train", "rows": 1}})
+    config = load_recipe(CrisisConfig, None, [f"data.manifest={manifest}", "data.ordinary_negatives=0"])
     with pytest.raises(ValueError, match=r"rows\.jsonl:1: needs a string 'text' and a boolean 'crisis'"):
         load_rows(config.data)
     with pytest.raises(ConfigError, match="trainig"):
@@ -322,7 +316,7 @@ def test_wordless_text_skips_the_models_and_long_entries_stop_at_the_first_membe
         result = screen(wordless, model=always)  # ...but never reads text without words
         assert not result.crisis and result.risk_score is None
     # "all": an entry longer than the budget keeps the first member's verdict; the later member never reads it
-    monkeypatch.setattr("llm.crisis_panel.LATER_MEMBER_TOKENS", 5)
+    monkeypatch.setattr("llm.safety.panel.LATER_MEMBER_TOKENS", 5)
     panel = _panel(tmp_path / "all", "always", "never")
     assert not screen("i walked home", model=panel).crisis  # short: both read it, "never" decides
     assert screen("i walked home with my sister after lunch", model=panel).crisis  # long: "always" decides

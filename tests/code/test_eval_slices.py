@@ -4,7 +4,7 @@ import pytest
 
 from evals import perturb, slices
 from evals.metrics import ERROR
-from llm.text import normalize_text
+from llm.text import dair_text
 
 DAIR_AI = "i didn t feel like going out but im glad i did because you re right"
 
@@ -29,7 +29,7 @@ def test_journal_style_combines_all_changes():
 @pytest.mark.parametrize("variant", sorted(perturb.VARIANTS))
 def test_every_variant_keeps_the_normalised_text(variant):
     # the project's normalisation maps a journal-style sentence back onto its dair-ai form
-    assert normalize_text(perturb.VARIANTS[variant](DAIR_AI)) == normalize_text(DAIR_AI)
+    assert dair_text(perturb.VARIANTS[variant](DAIR_AI)) == dair_text(DAIR_AI)
 
 
 def test_length_buckets():

@@ -2,18 +2,26 @@
 
 from typer.testing import CliRunner
 
-from retrieval.cli import app
-from retrieval.quality import CRISIS_SET, evaluate_crisis_screen, everyday_flag_rates, read_jsonl
+from evals.crisis_screen import app, evaluate_crisis_screen, everyday_flag_rates
+from llm.io import read_jsonl
+from llm.safety.sets import crisis_sets, labelled_file, ordinary_sets
 
-RULE_SPLITS = ("dev", "heldout", "heldout2")  # the rules were built on these
+SETS = crisis_sets()
+SPLITS = {name: entry for name, entry in SETS.items() if entry.split is not None}
+RULE_SPLITS = tuple(name for name, entry in SPLITS.items() if entry.role == "train")  # the rules were built on these
 # written by writers who never saw the rules or the models' data: blind until used for a decision, then trained on
 # (heldout13 and heldout14 by two of the three shipped models, v14 and v15)
-SPENT_SPLITS = ("heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout10", "heldout13", "heldout14")
-BLIND_SPLITS = ("heldout8", "heldout9", "heldout11", "heldout12", "heldout15", "heldout16")  # no shipped model trains on these
+SPENT_SPLITS = tuple(name for name, entry in SPLITS.items() if entry.role == "spent")
+BLIND_SPLITS = tuple(name for name, entry in SPLITS.items() if entry.role == "blind-dev")  # no shipped model trains on these
+
+
+def test_the_manifest_names_the_splits_by_role():
+    assert RULE_SPLITS == ("dev", "heldout", "heldout2")
+    assert len(SPENT_SPLITS) == 8 and len(BLIND_SPLITS) == 6
 
 
 def test_crisis_set_is_large_balanced_and_well_formed():
-    rows = read_jsonl(CRISIS_SET, ("text", "crisis", "kind"))
+    rows = read_jsonl(labelled_file(SETS), ("text", "crisis", "kind"))
     assert len(rows) >= 150
     assert len({row["text"] for row in rows}) == len(rows)
     kinds = {row["kind"] for row in rows}
@@ -38,14 +46,14 @@ def test_the_rules_meet_the_targets_on_the_splits_they_were_built_on():
 def test_the_rules_leave_everyday_journal_entries_alone():
     """Every flag replaces activity suggestions with crisis resources: ordinary entries must not trip the rules."""
     rates = everyday_flag_rates(model=None, emotion_split=None)
-    assert list(rates) == ["journal_entries", *(f"everyday_journal{n}" for n in ("", 2, 3, 4, 5, 6, 7))]
+    assert list(rates) == list(ordinary_sets(SETS)) and len(rates) == 8  # the journal entries, everyday 1 to 7
     assert rates["journal_entries"]["n"] >= 80
     assert all(rates[name]["n"] >= 199 for name in list(rates)[1:])  # 200 written; exact copies of other texts dropped
     assert all(counts["flagged"] == 0 for counts in rates.values()), rates
 
 
 def test_screen_eval_prints_recall_and_precision_per_split():
-    result = CliRunner().invoke(app, ["screen-eval", "--no-everyday"])
+    result = CliRunner().invoke(app, ["--no-everyday"])
     assert result.exit_code == 0, result.output
     measured = evaluate_crisis_screen()
     lines = result.output.splitlines()
@@ -54,5 +62,5 @@ def test_screen_eval_prints_recall_and_precision_per_split():
         row = next(line.split() for line in lines if line.split()[0] == split)
         assert row[1:] == [str(scores["n"]), str(scores["positives"]), str(scores["flagged"]),
                            f"{scores['recall']:.3f}", f"{scores['precision']:.3f}"]
-    missing = CliRunner().invoke(app, ["screen-eval", "--no-everyday", "--model", "/no/such/model"])
+    missing = CliRunner().invoke(app, ["--no-everyday", "--model", "/no/such/model"])
     assert missing.exit_code == 2 and "python -m finetune.crisis" in missing.output

@@ -7,7 +7,7 @@ from finetune.batching import encode_examples
 from llm.datasets import Example
 from llm.labels import EMOTIONS, label_id
 from llm.prompt import TEXT_STYLE_FILE, PromptBuilder, read_text_style, write_text_style
-from llm.text import normalize_text, prepare_text
+from llm.text import dair_text, prepare_text
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -19,13 +19,13 @@ from llm.text import normalize_text, prepare_text
     ("i didnt feel humiliated", "i didnt feel humiliated"),
 ])
 def test_normalize_text_maps_journal_text_to_the_dataset_form(raw, expected):
-    assert normalize_text(raw) == expected
+    assert dair_text(raw) == expected
 
 
 def test_normalisation_is_idempotent_on_dataset_text():
     dataset_text = "i can go from feeling so hopeless to so damned hopeful just from being around someone"
-    assert normalize_text(dataset_text) == dataset_text
-    assert normalize_text(normalize_text("Don't STOP me now!!")) == normalize_text("Don't STOP me now!!")
+    assert dair_text(dataset_text) == dataset_text
+    assert dair_text(dair_text("Don't STOP me now!!")) == dair_text("Don't STOP me now!!")
 
 
 def test_label_ids_follow_dair_ai_order():
@@ -67,7 +67,7 @@ def test_long_texts_are_truncated_to_the_token_budget(tiny_model_dir):
 ])
 def test_natural_text_keeps_case_punctuation_and_emoji(raw, expected):
     assert prepare_text(raw, "natural") == expected
-    assert prepare_text(raw, "dair") == normalize_text(raw)
+    assert prepare_text(raw, "dair") == dair_text(raw)
 
 
 def test_the_prompt_builder_prepares_text_in_its_style(tiny_subword_model_dir):

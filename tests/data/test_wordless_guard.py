@@ -4,11 +4,11 @@ screen would cut, or is longer than what the later panel members read."""
 
 import json
 
-from llm.crisis_panel import LATER_MEMBER_TOKENS
 from llm.degenerate import collapse_repeats, is_wordless
 from llm.paths import PROJECT_ROOT
+from llm.safety.panel import LATER_MEMBER_TOKENS
 
-SETS = sorted([*PROJECT_ROOT.glob("evals/datasets/*.jsonl"), *PROJECT_ROOT.glob("llm/safety_data/*.jsonl"),
+SETS = sorted([*PROJECT_ROOT.glob("evals/datasets/*.jsonl"), *PROJECT_ROOT.glob("data/crisis/*.jsonl"),
                *PROJECT_ROOT.glob("data/journal/*.jsonl")])
 CHARS_PER_TOKEN_FLOOR = 2  # English prose is about 4 characters per token; this bounds the count from above
 

@@ -24,8 +24,7 @@ def recipe(tiny_model_dir, tmp_path_factory) -> Path:
         "llm-lora": llm_spec(tiny_model_dir, tiny_lora_adapter(tiny_model_dir, root / "lora", seed=3)),
     }
     return write_recipe(root / "eval.yaml", models, gates={"models": ["baseline", "llm-lora"], "max_error_rate": 0.0},
-                        system_checks={"crisis_set": str(PROJECT_ROOT / "evals/datasets/crisis_screen.jsonl"),
-                                       "crisis_model": None,  # the rules: fast; the panel's numbers: test_safety_dataset
+                        system_checks={"crisis_model": None,  # the rules: fast; the panel's numbers: test_safety_dataset
                                        "retrieval_queries": str(root / "no-queries.jsonl")},
                         tracking={"enabled": True})
 

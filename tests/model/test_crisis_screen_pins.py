@@ -3,7 +3,7 @@ panel (about 8 minutes on 2 cores; a change in scoring, models or data shows up 
 
 import pytest
 
-from retrieval.quality import evaluate_crisis_screen, everyday_flag_rates
+from evals.crisis_screen import evaluate_crisis_screen, everyday_flag_rates
 from tests.code.test_safety_dataset import BLIND_SPLITS
 
 # The shipped screen, on by default (v16: models v9, v14 and v15 must all flag), as docs/retrieval.md reports it.

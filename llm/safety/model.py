@@ -12,12 +12,11 @@ Two ways to score an entry, chosen at training time and stored with the adapter:
 Every text longer than ``max_length`` tokens is read in overlapping windows, so no part of an entry goes
 unread. The threshold was chosen by cross-validation (`python -m finetune.crisis`) for the stored mode.
 
-The model also records how the rules of ``llm/safety.py`` combine with it (``rules``): ``beside`` (either one
+The model also records how the rules (``llm.safety.rules``) combine with it (``rules``): ``beside`` (either one
 flags an entry) or ``fallback`` (the model alone decides; the rules screen only when no model is loaded).
 """
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
@@ -28,9 +27,9 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
 from llm.sources import resolve_encoder_source
+from llm.text import split_sentences
 
 METADATA_FILE = "crisis_model.json"
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n+\s*")
 Scoring = Literal["sentences", "windows"]
 SCORING_MODES: tuple[Scoring, ...] = get_args(Scoring)
 Rules = Literal["beside", "fallback"]
@@ -39,11 +38,6 @@ RULES_MODES: tuple[Rules, ...] = get_args(Rules)
 
 class CrisisModelError(ValueError):
     """The crisis model directory is missing or incomplete; the message says how to (re)build it."""
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences of an entry (the whole text when it has only one)."""
-    return [part.strip() for part in _SENTENCE_BREAK.split(text) if part.strip()] or [text]
 
 
 def scoring_units(text: str, scoring: Scoring = "sentences") -> list[str]:

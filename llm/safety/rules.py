@@ -1,8 +1,8 @@
-"""The crisis safety screen: a transparent, deterministic rule set for self-harm and suicide risk.
+"""The rules of the crisis screen: a transparent, deterministic rule set for self-harm and suicide risk.
 
-``screen(text)`` runs before any emotion-driven suggestion. Each rule is a named regular expression over a
-normalised copy of the text (lower case, straight quotes, apostrophes dropped: "don't" -> "dont"). A match
-counts unless, in its own sentence,
+Each rule is a named regular expression over the text as ``text_for_rules`` prepares it (lower case, straight
+quotes, apostrophes dropped: "don't" -> "dont"; punctuation and line breaks kept). A match counts unless, in its
+own sentence,
 - it is negated between its subject and the phrase ("I don't want to die"), for rules where negation flips
   the meaning (never for "I don't want to live", which is a risk statement);
 - its subject is someone else ("my friend is suicidal", "the character wants to die");
@@ -12,45 +12,12 @@ counts unless, in its own sentence,
 A later denial ("just kidding", "I'm fine") never clears an entry: exemptions only look at the sentence of
 the match (and, for past statements, at signs of recovery), never at what follows.
 
-Rules alone miss risk phrased in ways they have no pattern for. A learned model (``llm.crisis_model``), or a
-panel of models whose verdicts are combined (``llm.crisis_panel``), can screen beside them or replace them, as
-the model was trained. The shipped panel screens by default (serving's and retrieval's ``crisis_model: shipped``):
-it finds far more risk on unseen text than the rules alone, at the cost of flagging a few ordinary journal entries
-(measured in docs/retrieval.md); with ``crisis_model: null`` the rules screen alone.
+The rules screen alone when no learned screen is loaded; with the shipped panel (``llm.safety.screen``) they are
+its fallback.
 """
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
-from pydantic import BaseModel
-
-from llm.crisis_model import CrisisModel
-from llm.crisis_panel import SHIPPED_CRISIS_SCREEN, CrisisPanel, load_crisis_screen
-from llm.degenerate import collapse_repeats, is_wordless
-
-RESOURCES_FILE = Path(__file__).with_name("safety_resources.yaml")
-
-
-class CrisisResource(BaseModel):
-    """A place to get help right now."""
-
-    name: str
-    contact: str
-    url: str | None = None
-    description: str
-
-
-class SafetyResult(BaseModel):
-    """The outcome of the screen: whether the text shows risk, which rules matched, where to get help."""
-
-    crisis: bool
-    matched: list[str] = []
-    risk_score: float | None = None  # the model's P(risk); for a panel, the lowest of the members consulted
-    resources: list[CrisisResource] = []
-    locale: str = "default"
 
 
 @dataclass(frozen=True)
@@ -61,8 +28,6 @@ class Rule:
     pattern: re.Pattern
     negatable: bool = False
     needs_first_person: bool = True
-
-
 
 
 def _rule(name: str, pattern: str, negatable: bool = False, needs_first_person: bool = True) -> Rule:
@@ -163,11 +128,19 @@ _RECOVERED = re.compile(r"\b(?:better|well|happy|happier|grateful|glad|good|grea
                         r"recovered|got help|getting help|therapy helped|survived)\b")
 _RELAPSE = re.compile(r"\b(?:again|coming back|came back|are back|is back|returning|creeping back|lately|"
                       r"recently|relaps\w*|still (?:feel|think|want|have)|these thoughts)\b")
+# Where a match's sentence ends, for the context checks. Not llm.text.split_sentences (which cuts an entry into
+# sentences to score): the rules look up the bounds around one position, and also end a sentence at ";" and
+# " - ", so a negation or subject across them does not clear a match.
 _SENTENCE_END = re.compile(r"[.!?;\n]+|\s-\s")
 
 
-def normalise(text: str) -> str:
-    """Lower case, straight quotes, apostrophes inside words dropped, spaces collapsed."""
+def text_for_rules(text: str) -> str:
+    """The text the rules read: lower case, straight quotes, apostrophes inside words dropped, spaces collapsed.
+
+    Not ``llm.text.dair_text`` (the dair-ai form a classifier may be trained on): that one drops punctuation,
+    quotes and line breaks, and the rules need them, to find the sentence of a match ("." "!" "?" ";" line
+    breaks) and quoted lines ('"..."'). Both drop apostrophes inside words the same way ("don't" -> "dont").
+    """
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = re.sub(r"(?<=\w)'(?=\w)", "", text)
     return re.sub(r"[ \t]+", " ", text).strip()
@@ -235,75 +208,9 @@ def _counts(rule: Rule, match: re.Match, text: str) -> bool:
 
 def matched_rules(text: str) -> list[str]:
     """The names of the risk rules that fire on ``text`` (empty when none does)."""
-    normalised = normalise(text)
+    normalised = text_for_rules(text)
     hits = []
     for rule in RULES:
         if any(_counts(rule, match, normalised) for match in rule.pattern.finditer(normalised)):
             hits.append(rule.name)
     return hits
-
-
-@lru_cache(maxsize=1)
-def _load_resources(path: Path = RESOURCES_FILE) -> dict[str, list[CrisisResource]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or "default" not in data:
-        raise ValueError(f"{path}: expected a mapping of locales with a 'default' entry")
-    return {locale.lower(): [CrisisResource.model_validate(row) for row in rows] for locale, rows in data.items()}
-
-
-def resolve_locale(locale: str) -> str:
-    """Map 'en-GB', 'en_us', 'GB', 'uk' ... to a configured locale key; anything unknown is 'default'."""
-    resources = _load_resources()
-    key = locale.strip().lower().replace("_", "-")
-    candidates = [key, key.rsplit("-", 1)[-1]]
-    aliases = {"gb": "uk", "usa": "us"}
-    for written in candidates:
-        candidate = aliases.get(written, written)
-        if candidate in resources:
-            return candidate
-    return "default"
-
-
-def crisis_resources(locale: str = "default") -> list[CrisisResource]:
-    """The crisis resources for a locale (the international default when the locale is not configured)."""
-    return list(_load_resources()[resolve_locale(locale)])
-
-
-def screening_model(spec: str | None) -> CrisisModel | CrisisPanel | None:
-    """The learned screen: "shipped" (the shipped panel), a model or panel directory, or None (rules only)."""
-    if spec is None or spec.lower() == "none":
-        return None
-    return load_crisis_screen(str(SHIPPED_CRISIS_SCREEN if spec == "shipped" else Path(spec).expanduser()))
-
-
-def describe_screen(model: str | None = None) -> str:
-    """What screens an entry with ``model`` (see ``screening_model``): the rules, the model or panel, or both."""
-    classifier = screening_model(model)
-    if classifier is None:
-        return "rules only"
-    what = (f"panel {model} of {len(classifier.members)} models {classifier.rule()}"
-            if isinstance(classifier, CrisisPanel) else f"model {model}")
-    if classifier.rules == "fallback":
-        return f"{what}, alone (version {classifier.version}; the rules are its fallback)"
-    return f"rules + {what} (version {classifier.version})"
-
-
-def screen(text: str, locale: str = "default", model: str | None = None) -> SafetyResult:
-    """Screen one text for self-harm or suicide risk; on a hit, attach the locale's crisis resources.
-
-    ``model`` names the learned model (see ``screening_model``); it runs beside the rules, or alone when it was
-    trained to replace them (its ``rules`` mode is ``fallback``). Text without words (``llm.degenerate``) is
-    screened by the rules only, and the model reads long runs of a repeated chunk cut to three repeats.
-    """
-    classifier = screening_model(model)
-    if classifier is not None and is_wordless(text):  # nothing a model could read: the rules alone, cheaply
-        classifier = None
-    matched = [] if classifier is not None and classifier.rules == "fallback" else matched_rules(text)
-    risk = None
-    if classifier is not None:
-        risk, flagged = classifier.assess([collapse_repeats(text)])[0]
-        if flagged:
-            matched.append("classifier")
-    resolved = resolve_locale(locale)
-    return SafetyResult(crisis=bool(matched), matched=matched, risk_score=risk,
-                        resources=crisis_resources(resolved) if matched else [], locale=resolved)
