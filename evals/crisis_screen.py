@@ -6,6 +6,7 @@ results are reported overall and per split) and the ordinary entries with no ris
 """
 
 import contextlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 from tqdm.auto import tqdm
 
+from llm.cli_support import command_settings, examples, new_app, run
 from llm.datasets import DatasetError, load_split
 from llm.io import read_jsonl
 from llm.safety import CrisisModelError, describe_screen, matched_rules, screen
@@ -79,17 +81,23 @@ def everyday_flag_rates(model: str | None = None, emotion_split: str | None = "t
     return rates
 
 
-app = typer.Typer(add_completion=False, help="Recall and precision of the crisis screen per labelled split, and "
-                                             "how often it flags ordinary entries.")
+EXAMPLES = examples("  python -m evals.crisis_screen --model shipped",
+                    "  python -m evals.crisis_screen --no-everyday",
+                    note="--model shipped measures the default screen; without --model, the rules alone.")
+app = new_app("Recall and precision of the crisis screen per labelled split, and how often it flags ordinary "
+              "entries.", EXAMPLES)
 
 
-@app.command()
-def main(model: Annotated[str | None, typer.Option("--model", help="learned crisis screen: 'shipped' (the shipped "
-                                                   "panel) or a model or panel directory (default: rules only)")] = None,
-         everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on the ordinary "
-                                                "entries and the emotion dataset's test split")] = True) -> None:
-    """Examples: `python -m evals.crisis_screen --model shipped` (the default screen);
-    `python -m evals.crisis_screen --no-everyday` (the rules alone, labelled splits only)."""
+@app.command(epilog=EXAMPLES, context_settings=command_settings())
+def measure(
+    model: Annotated[str | None, typer.Option("--model", help="learned crisis screen: 'shipped' (the shipped panel) "
+                                                            "or a model or panel directory (default: rules only)")]
+    = None,
+    everyday: Annotated[bool, typer.Option("--everyday/--no-everyday", help="also count flags on the ordinary entries "
+                                                                           "and the emotion dataset's test split")]
+    = True,
+) -> None:
+    """Recall and precision of the crisis screen per labelled split, and how often it flags ordinary entries."""
     try:
         result = evaluate_crisis_screen(model=model)
         rates = everyday_flag_rates(model) if everyday else {}
@@ -105,5 +113,9 @@ def main(model: Annotated[str | None, typer.Option("--model", help="learned cris
         typer.echo(f"everyday {name}: {rate['flagged']} / {rate['n']} flagged ({rate['rate']:.2%})")
 
 
+def main(argv: list[str] | None = None) -> int:
+    return run(app, argv, "python -m evals.crisis_screen")
+
+
 if __name__ == "__main__":
-    app()
+    sys.exit(main())

@@ -2,15 +2,16 @@
 
 import logging
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
+import typer
 import yaml
 from peft import LoraConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from llm.cli_support import PASS_THROUGH, command_settings, fail, new_app
 from llm.config import load_yaml_config
 from llm.sources import DEFAULT_MODEL
 from llm.text import TextStyle
@@ -140,7 +141,7 @@ def parse_overrides(args: list[str]) -> dict[str, Any]:
             continue
         key, sep, value = arg.removeprefix("--").partition("=")
         if not sep:
-            raise ConfigError(f"cannot parse override {arg!r}: use key=value or --key value")
+            raise ConfigError(f"cannot parse override {arg!r}: use key=value, e.g. training.max_steps=2000")
         pairs.append((key, value))
         i += 1
     nested: dict[str, Any] = {}
@@ -193,21 +194,28 @@ def load_config(model_cls: type[RecipeT], argv: list[str]) -> RecipeT:
     return load_recipe(model_cls, path, args)
 
 
-def run_recipe_cli(model_cls: type[RecipeT], argv: list[str] | None, usage: str,
-                   train: Callable[[RecipeT], str]) -> int:
-    """The shared `python -m finetune...` entry: validate the recipe, train, print the one-line summary.
+OVERRIDES_HELP = ("dotted recipe keys, e.g. training.max_steps=2000 lora.r=32 output_dir=outputs/x "
+                  "(values are YAML; --lora.r 32 is read the same way)")
 
-    ``train`` runs the job and returns the summary line; config errors print one line and exit 2.
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    if "-h" in args or "--help" in args:
-        print(usage)
-        return 0
-    try:
-        config = load_config(model_cls, args)
-    except (ConfigError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    print(train(config))
-    return 0
+
+def recipe_app(model_cls: type[RecipeT], help: str, examples_text: str, train: Callable[[RecipeT], str]) -> typer.Typer:
+    """The one command line of every recipe (`python -m finetune`, `.baseline`, `.crisis`): ``--config RECIPE``
+    plus ``key=value`` overrides. ``train`` runs the job and returns the summary line; config errors print one
+    line and exit 2. The ``--local_rank=N`` that launchers add is accepted and ignored (ranks come from the
+    environment)."""
+    app = new_app(help)
+
+    @app.command(help=help, epilog=examples_text, context_settings=command_settings(**PASS_THROUGH))
+    def run(config: Annotated[str | None, typer.Option("--config", metavar="RECIPE.yaml",
+                                                       help="the recipe (configs/finetune/*.yaml)")] = None,
+            overrides: Annotated[list[str] | None, typer.Argument(metavar="KEY=VALUE",
+                                                                  help=OVERRIDES_HELP, show_default=False)] = None,
+            local_rank: Annotated[int | None, typer.Option("--local_rank", hidden=True)] = None) -> None:
+        try:
+            recipe = load_recipe(model_cls, config, overrides)
+        except (ConfigError, FileNotFoundError, ValueError) as error:
+            fail(str(error))
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+        typer.echo(train(recipe))
+
+    return app

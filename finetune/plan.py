@@ -12,17 +12,20 @@ when shipped, else the hub), the recipe's LoRA is applied, and the memory per GP
 the sum is set against the GPU's memory. These are estimates, not measurements.
 """
 
-import argparse
 import contextlib
 import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Annotated
 
+import click
 import torch
+import typer
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from finetune.config import ConfigError, FinetuneConfig, load_recipe
+from llm.cli_support import command_settings, examples, fail, new_app, run
 from llm.config import ModelConfig
 from llm.paths import project_file
 from llm.sources import resolve_model_source
@@ -172,29 +175,40 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m finetune.plan", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[2:4]))
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--config", help="a fine-tuning recipe (configs/finetune/*.yaml)")
-    what.add_argument("--serving", help="a model recipe served with vLLM (configs/models/*.yaml)")
-    parser.add_argument("--gpus", type=int, nargs="+", default=[1, 2, 8], help="GPU counts to plan for")
-    parser.add_argument("--gpu-memory-gb", type=float, default=80.0, help="memory of one GPU, GiB")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
+EXAMPLES = examples(
+    "  python -m finetune.plan --config configs/finetune/qwen2.5-7b-lora-zero2.yaml --gpus 1 2 8",
+    "  python -m finetune.plan --config configs/finetune/mistral-7b-lora-zero3-offload.yaml --gpus 2 "
+    "--gpu-memory-gb 24",
+    "  python -m finetune.plan --serving configs/models/qwen2.5-7b-lora-vllm.yaml --gpus 1 2 --json")
+MULTI_VALUE = ("--gpus",)  # options that take several values: --gpus 1 2 8
+app = new_app(__doc__.splitlines()[0])
+
+
+@app.command(help=__doc__.split("\n\n")[0], epilog=EXAMPLES, context_settings=command_settings())
+def plan(config: Annotated[str | None, typer.Option(metavar="RECIPE.yaml", help="a fine-tuning recipe (configs/finetune/*.yaml)")] = None,
+         serving: Annotated[str | None, typer.Option(metavar="RECIPE.yaml", help="a model recipe served with vLLM (configs/models/*.yaml)")]
+         = None,
+         gpus: Annotated[list[int], typer.Option(metavar="N...", help="GPU counts to plan for, e.g. --gpus 1 2 8")]
+         = [1, 2, 8],  # noqa: B006 (Typer reads the default, never mutates it)
+         gpu_memory_gb: Annotated[float, typer.Option(help="memory of one GPU, GiB")] = 80.0,
+         json_output: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
+    if (config is None) == (serving is None):
+        raise click.UsageError("give one of --config RECIPE or --serving MODEL_RECIPE")
     try:
-        if args.config:
-            recipe = load_recipe(FinetuneConfig, args.config)
-            rows = [asdict(plan_training(recipe, gpus, args.gpu_memory_gb)) for gpus in args.gpus]
+        if config:
+            recipe = load_recipe(FinetuneConfig, config)
+            rows = [asdict(plan_training(recipe, count, gpu_memory_gb)) for count in gpus]
         else:
-            model = load_recipe(ModelConfig, args.serving)
-            rows = [asdict(plan) for plan in plan_serving(model, args.gpu_memory_gb, args.gpus)]
+            model = load_recipe(ModelConfig, serving)
+            rows = [asdict(plan) for plan in plan_serving(model, gpu_memory_gb, gpus)]
     except (ConfigError, OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(rows, indent=1) if args.json else _table(rows))
-    return 0
+        fail(str(error))
+    typer.echo(json.dumps(rows, indent=1) if json_output else _table(rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Plan; a bad recipe prints one line and exits 2."""
+    return run(app, argv, "python -m finetune.plan", multi_value=MULTI_VALUE)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,18 @@
 `python -m finetune.soup` gets a card that names the adapters it averages.
 """
 
-import argparse
 import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import torch
+import typer
 from safetensors.torch import load_file, save_file
 
 from finetune.config import FinetuneConfig, load_recipe
+from llm.cli_support import command_settings, examples, fail, new_app, run
 from llm.prompt import TEXT_STYLE_FILE, read_text_style
 from llm.sources import DEFAULT_MODEL
 
@@ -128,22 +130,32 @@ def _measured(metrics: list[Path], model_name: str) -> str:
     return "\n".join(lines)
 
 
+EXAMPLES = examples(
+    "  python -m finetune.ship --adapter outputs/smollm2-135m-lora/best --to llm/adapters/smollm2-135m-emotion "
+    "--recipe configs/finetune/smollm2-135m-lora.yaml --metrics reports/<run>/metrics.json --model-name llm-lora",
+    "  python -m finetune.ship --adapter outputs/soup-r1-r4 --to outputs/shipped-soup")
+app = new_app(__doc__.splitlines()[0])
+
+
+@app.command(help=__doc__.splitlines()[0], epilog=EXAMPLES, context_settings=command_settings())
+def ship_command(
+    adapter: Annotated[Path, typer.Option(help="the trained adapter directory (e.g. outputs/<run>/best)")],
+    to: Annotated[Path, typer.Option(help="where the shipped adapter goes")],
+    recipe: Annotated[str, typer.Option(help="the recipe it was trained with")] = "configs/finetune/smollm2-135m-lora.yaml",
+    metrics: Annotated[list[Path] | None, typer.Option(metavar="METRICS.json", help="an eval report's metrics.json; give it once per split")]
+    = None,
+    model_name: Annotated[str, typer.Option(help="the model's name in the eval reports")] = "llm-lora",
+    command: Annotated[str | None, typer.Option(help="how the adapter was trained, as markdown (default: the "
+                                                     "recipe's launch)")] = None) -> None:
+    if not (adapter / "adapter_config.json").is_file():
+        fail(f"{adapter} is not a LoRA adapter directory")
+    ship(adapter, to, recipe, metrics or [], model_name, command)
+    typer.echo(f"shipped {adapter} -> {to}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m finetune.ship", description=__doc__.splitlines()[0])
-    parser.add_argument("--adapter", type=Path, required=True)
-    parser.add_argument("--to", type=Path, required=True)
-    parser.add_argument("--recipe", default="configs/finetune/smollm2-135m-lora.yaml")
-    parser.add_argument("--metrics", type=Path, action="append", default=[],
-                        help="an eval report's metrics.json; give it once per split")
-    parser.add_argument("--model-name", default="llm-lora")
-    parser.add_argument("--command", help="how the adapter was trained, as markdown (default: the recipe's launch)")
-    args = parser.parse_args(argv)
-    if not (args.adapter / "adapter_config.json").is_file():
-        print(f"error: {args.adapter} is not a LoRA adapter directory", file=sys.stderr)
-        return 2
-    ship(args.adapter, args.to, args.recipe, args.metrics, args.model_name, args.command)
-    print(f"shipped {args.adapter} -> {args.to}")
-    return 0
+    """Ship; an adapter directory without adapter_config.json prints one line and exits 2."""
+    return run(app, argv, "python -m finetune.ship")
 
 
 if __name__ == "__main__":

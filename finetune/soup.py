@@ -8,19 +8,21 @@ whose update is the mean of theirs. Its rank is the sum of their ranks; nothing 
 changes. Run `python -m finetune.ship` on the result for the model card, as for any trained adapter.
 """
 
-import argparse
 import json
 import math
 import shutil
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import torch
+import typer
 from safetensors.torch import load_file, save_file
 
+from llm.cli_support import command_settings, examples, fail, new_app, run
 from llm.loading import adapter_version
 from llm.prompt import read_text_style, write_text_style
-from llm.text import TEXT_STYLES, TextStyle
+from llm.text import TextStyle
 
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -95,20 +97,32 @@ def average_adapters(adapters: list[Path], target: Path, weights: list[float] | 
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m finetune.soup", description=__doc__.splitlines()[0])
-    parser.add_argument("--adapters", type=Path, nargs="+", required=True)
-    parser.add_argument("--to", type=Path, required=True)
-    parser.add_argument("--weights", type=float, nargs="+", help="one per adapter (default: equal)")
-    parser.add_argument("--text-style", choices=TEXT_STYLES, help="needed when the adapters' text styles differ")
-    args = parser.parse_args(argv)
+EXAMPLES = examples(
+    "  python -m finetune.soup --adapters outputs/shipped-r1 outputs/shipped-r4 --to outputs/soup-r1-r4",
+    "  python -m finetune.soup --adapters outputs/shipped-mix-natural outputs/shipped-r3 --weights 0.3 0.7 "
+    "--text-style natural --to outputs/soup-natural")
+MULTI_VALUE = ("--adapters", "--weights")  # options that take several values: --adapters A B
+app = new_app(__doc__.splitlines()[0])
+
+
+@app.command(help=__doc__.splitlines()[0], epilog=EXAMPLES, context_settings=command_settings())
+def soup(adapters: Annotated[list[Path], typer.Option(metavar="DIR...", help="the adapters to average, e.g. "
+                                                                         "--adapters A B")],
+         to: Annotated[Path, typer.Option(help="where the averaged adapter goes")],
+         weights: Annotated[list[float] | None, typer.Option(metavar="W...", help="one per adapter (default: "
+                                                                                  "equal)")] = None,
+         text_style: Annotated[TextStyle | None, typer.Option(help="needed when the adapters' text styles "
+                                                                    "differ")] = None) -> None:
     try:
-        average_adapters(args.adapters, args.to, args.weights, args.text_style)
+        average_adapters(adapters, to, weights, text_style)
     except SoupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"averaged {len(args.adapters)} adapters -> {args.to}")
-    return 0
+        fail(str(error))
+    typer.echo(f"averaged {len(adapters)} adapters -> {to}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Average; a mismatch between the adapters prints one line and exits 2."""
+    return run(app, argv, "python -m finetune.soup", multi_value=MULTI_VALUE)
 
 
 if __name__ == "__main__":

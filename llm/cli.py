@@ -9,8 +9,19 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="emoai: emotion detection for journaling (classify, finetune, evals, retrieval, serve).")
+from llm.cli_support import examples, new_app
+
+EXAMPLES = examples(
+    '  emoai classify "i feel so alone tonight" "What a lovely surprise!"',
+    "  emoai classify --input entries.csv --output predictions.jsonl",
+    '  emoai classify --config configs/models/smollm2-135m-lora.yaml --encoder none "first day at the new job"',
+    "  emoai serve --port 8080",
+    "  emoai evals --models baseline,llm-lora --split test",
+    "  emoai finetune --config configs/finetune/smollm2-135m-lora.yaml training.max_steps=200",
+    note="Every subcommand but classify is its `python -m <package>` entry point: emoai finetune --help is "
+         "python -m finetune --help.")
+app = new_app("emoai: emotion detection for journaling (classify, finetune, evals, retrieval, serve).", EXAMPLES,
+              no_args_is_help=True)
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
@@ -19,7 +30,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=1)
 
 
-@app.command()
+CLASSIFY_EXAMPLES = examples(
+    '  emoai classify "i feel so alone tonight" "What a lovely surprise!"',
+    "  emoai classify --input entries.jsonl --output predictions.jsonl",
+    "  emoai classify --base-model smollm2-135m-instruct --adapter none --encoder none \"it rained all day\"",
+    "  emoai classify --config configs/models/smollm2-135m-lora.yaml --batch-size 32 -i entries.txt | jq .emotion")
+
+
+@app.command(epilog=CLASSIFY_EXAMPLES)
 def classify(
     texts: Annotated[list[str] | None, typer.Argument(help="texts to classify")] = None,
     input: Annotated[Path | None, typer.Option("--input", "-i", help="JSONL (text field), CSV (text column) "

@@ -1,5 +1,14 @@
 """Entry point for `python -m retrieval`."""
 
+import sys
+
+from llm.cli_support import run
 from retrieval.cli import app
 
-app(prog_name="python -m retrieval")
+
+def main(argv: list[str] | None = None) -> int:
+    return run(app, argv, "python -m retrieval")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,13 +6,18 @@ from typing import Annotated
 
 import typer
 
+from llm.cli_support import examples, new_app
 from llm.embeddings import EmbeddingModelError
 from retrieval.documents import KnowledgeBaseError, load_knowledge_base
 from retrieval.settings import load_settings
 from retrieval.store import KnowledgeStore, StoreError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Index the curated knowledge base into ChromaDB and search it.")
+INDEX_EXAMPLES = ("  python -m retrieval index",
+                  "  python -m retrieval index --rebuild --config configs/retrieval.yaml")
+QUERY_EXAMPLES = ('  python -m retrieval query "i cannot stop worrying about tomorrow" --emotion fear -k 5',
+                  '  python -m retrieval query "a lovely day with friends" --kind activity --mmr')
+app = new_app("Index the curated knowledge base into ChromaDB and search it.",
+              examples(*INDEX_EXAMPLES, *QUERY_EXAMPLES), no_args_is_help=True)
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="retrieval settings YAML "
                                                       "(default: configs/retrieval.yaml)")]
@@ -24,7 +29,7 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(code=2)
 
 
-@app.command()
+@app.command(epilog=examples(*INDEX_EXAMPLES))
 def index(config: ConfigOption = None,
           rebuild: Annotated[bool, typer.Option("--rebuild", help="drop the collection first")] = False) -> None:
     """Build or incrementally update the Chroma collection from retrieval/kb/."""
@@ -43,7 +48,7 @@ def index(config: ConfigOption = None,
                f"{where}): {report.summary()} in {time.perf_counter() - started:.1f}s")
 
 
-@app.command()
+@app.command(epilog=examples(*QUERY_EXAMPLES))
 def query(text: Annotated[str, typer.Argument(help="the text to search for, e.g. a journal entry")],
           emotion: Annotated[list[str] | None, typer.Option("--emotion", help="only documents tagged with "
                                                                "this emotion (repeatable)")] = None,

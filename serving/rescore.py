@@ -5,15 +5,18 @@ batch is committed on its own; a version never scores an entry twice (the store'
 run that is killed midway is finished by simply running it again.
 """
 
-import argparse
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
+import typer
 from tqdm import tqdm
 
 from llm.classifier import Classifier
+from llm.cli_support import command_settings, examples, new_app, run
 from llm.factory import load_classifier
 from serving.config import ServingConfig, load_serving_config
 from serving.model import serving_model_config
@@ -50,36 +53,44 @@ def rescore(store: JournalStore, classifier: Classifier, batch_size: int = 64, s
     return RescoreReport(version, scored, time.perf_counter() - started)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m serving.rescore", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="serving YAML (store URL, model); default configs/serving.yaml")
-    parser.add_argument("--model", help="model recipe YAML to score with (default: the serving model)")
-    parser.add_argument("--store-url", help="SQLAlchemy URL of the journal (default: the serving config's)")
-    parser.add_argument("--batch-size", type=int, default=64, help="entries per model call and per commit")
-    parser.add_argument("--since", type=datetime.fromisoformat,
-                        help="only entries written at or after this time (ISO 8601)")
-    args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error("--batch-size must be at least 1")
-    return args
+EXAMPLES = examples(
+    "  python -m serving.rescore",
+    "  python -m serving.rescore --model configs/models/smollm2-135m-lora.yaml --batch-size 128",
+    "  python -m serving.rescore --store-url sqlite:///journal.db --since 2026-01-01T00:00:00")
+app = new_app("Score past journal entries with a model version, resumably.")
 
 
-def main(argv: list[str] | None = None) -> RescoreReport:
-    args = parse_args(argv)
+@app.command(help="Score past journal entries with a model version, resumably.\n\n" + __doc__.split("\n\n")[1],
+             epilog=EXAMPLES,
+             context_settings=command_settings())
+def rescore_command(
+    config: Annotated[str | None, typer.Option(metavar="FILE", help="serving YAML (store URL, model); default "
+                                                                    "configs/serving.yaml")] = None,
+    model: Annotated[str | None, typer.Option(metavar="RECIPE.yaml", help="model recipe YAML to score with "
+                                                                         "(default: the serving model)")] = None,
+    store_url: Annotated[str | None, typer.Option(metavar="URL", help="SQLAlchemy URL of the journal (default: "
+                                                                      "the serving config's)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="entries per model call and per commit")] = 64,
+    since: Annotated[datetime | None, typer.Option(parser=datetime.fromisoformat, metavar="ISO-8601",
+                                                   help="only entries written at or after this time")] = None,
+) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config: ServingConfig = load_serving_config(args.config, store_url=args.store_url, model=args.model)
-    if args.model:
-        config = config.model_copy(update={"model_overrides": {}})
-    classifier = load_classifier(serving_model_config(config))
-    store = JournalStore(config.store_url)
+    settings: ServingConfig = load_serving_config(config, store_url=store_url, model=model)
+    if model:
+        settings = settings.model_copy(update={"model_overrides": {}})
+    classifier = load_classifier(serving_model_config(settings))
+    store = JournalStore(settings.store_url)
     try:
-        report = rescore(store, classifier, args.batch_size, args.since)
+        report = rescore(store, classifier, batch_size, since)
     finally:
         store.close()
     print(f"scored {report.scored} entries with {report.model_version} in {report.seconds:.1f} s "
           f"({report.per_second:.1f} entries/s)", flush=True)
-    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(app, argv, "python -m serving.rescore")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

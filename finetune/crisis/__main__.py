@@ -2,10 +2,13 @@
 
 import sys
 
-from finetune.config import run_recipe_cli
+from finetune.config import recipe_app
 from finetune.crisis.config import CrisisConfig
+from llm.cli_support import examples, run
 
-USAGE = "usage: python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml [key=value ...]"
+EXAMPLES = examples(
+    "  EMOAI_DATA_DIR=../shared/data/emotion python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml",
+    "  python -m finetune.crisis --config configs/finetune/crisis-smollm2.yaml training.batch_size=64")
 
 
 def train(config: CrisisConfig) -> str:
@@ -19,9 +22,13 @@ def train(config: CrisisConfig) -> str:
             f"{cv['ordinary_flag_rate']:.3f}); model in {config.output_dir}")
 
 
+app = recipe_app(CrisisConfig, "Train the crisis-screen classifier: cross-validate, choose the threshold, then "
+                               "fit on every training text.", EXAMPLES, train)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Validate the recipe, cross-validate, train the crisis model; bad configs print one line and exit 2."""
-    return run_recipe_cli(CrisisConfig, argv, USAGE, train)
+    return run(app, argv, "python -m finetune.crisis")
 
 
 if __name__ == "__main__":
