@@ -129,21 +129,13 @@ class ConfigError(ValueError):
 
 
 def parse_overrides(args: list[str]) -> dict[str, Any]:
-    """Turn ``a.b=1`` and ``--a.b 1`` arguments into a nested dict (values parsed as YAML)."""
-    pairs, i = [], 0
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("--") and "=" not in arg:
-            if i + 1 >= len(args):
-                raise ConfigError(f"{arg} needs a value")
-            pairs.append((arg[2:], args[i + 1]))
-            i += 2
-            continue
-        key, sep, value = arg.removeprefix("--").partition("=")
-        if not sep:
+    """Turn ``a.b=1`` arguments (the one override syntax) into a nested dict (values parsed as YAML)."""
+    pairs = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep or key.startswith("-"):
             raise ConfigError(f"cannot parse override {arg!r}: use key=value, e.g. training.max_steps=2000")
         pairs.append((key, value))
-        i += 1
     nested: dict[str, Any] = {}
     for key, value in pairs:
         *parents, leaf = key.replace("-", "_").split(".")
@@ -194,8 +186,7 @@ def load_config(model_cls: type[RecipeT], argv: list[str]) -> RecipeT:
     return load_recipe(model_cls, path, args)
 
 
-OVERRIDES_HELP = ("dotted recipe keys, e.g. training.max_steps=2000 lora.r=32 output_dir=outputs/x "
-                  "(values are YAML; --lora.r 32 is read the same way)")
+OVERRIDES_HELP = "dotted recipe keys, e.g. training.max_steps=2000 lora.r=32 output_dir=outputs/x (values are YAML)"
 
 
 def recipe_app(model_cls: type[RecipeT], help: str, examples_text: str, train: Callable[[RecipeT], str]) -> typer.Typer:
