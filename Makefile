@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 .PHONY: setup test test-fast lint serve bench browser index clean help
 
 help:
-	@echo "make serve  - install (once) and start the API + journaling UI on http://127.0.0.1:8000"
+	@echo "make serve  - install (once) and start the API + journaling UI on http://127.0.0.1:8000/ui"
 	@echo "make test   - install (once) and run the whole test suite"
 	@echo "make setup  - only install: .venv, packages, embedded model files"
 	@echo "make bench  - run every benchmark in turn (needs EMOAI_DATA_DIR; about an hour on 2 cores)"

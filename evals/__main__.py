@@ -58,7 +58,7 @@ DatasetOption = Annotated[list[str] | None, typer.Option(
     metavar="NAME_OR_PATH", help="a named set (dair-ai-test, goemotions6-validation, journal-dev, ...) or a JSONL "
                                  "file of 'text' and 'label_text' rows; repeat it (or separate with commas) for several")]
 LimitOption = Annotated[int | None, typer.Option(metavar="N", help="evaluate only the first N texts")]
-OutputOption = Annotated[Path | None, typer.Option(metavar="DIR", help="report directory (default: reports/<timestamp>-<split>)")]
+OutputOption = Annotated[Path | None, typer.Option(metavar="DIR", help="report directory (default: reports/<UTC timestamp>-<set>, or -multi for several sets)")]
 NoTrackingOption = Annotated[bool, typer.Option("--no-tracking", help="do not log the run to MLflow")]
 NoProgressOption = Annotated[bool, typer.Option("--no-progress", help="hide progress bars")]
 

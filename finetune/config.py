@@ -186,7 +186,7 @@ def load_config(model_cls: type[RecipeT], argv: list[str]) -> RecipeT:
     return load_recipe(model_cls, path, args)
 
 
-OVERRIDES_HELP = "dotted recipe keys, e.g. training.max_steps=2000 lora.r=32 output_dir=outputs/x (values are YAML)"
+OVERRIDES_HELP = "dotted recipe keys, e.g. lora.r=32 output_dir=outputs/x (values are YAML)"
 
 
 def recipe_app(model_cls: type[RecipeT], help: str, examples_text: str, train: Callable[[RecipeT], str]) -> typer.Typer:

@@ -14,7 +14,7 @@ EXAMPLES = examples(
     "  python -m serving",
     "  python -m serving --config configs/serving.yaml --port 8080",
     "  EMOAI_API_KEYS='{secret-key-1: alice}' python -m serving --host 0.0.0.0 --port 8000",
-    note="Then open http://127.0.0.1:8000 (the journaling UI) or POST /v1/classify.")
+    note="Then open http://127.0.0.1:8000/ui (the journaling UI), /docs (the API), or POST /v1/classify.")
 app = new_app("Serve the emotion API and the journaling UI.")
 
 

@@ -227,7 +227,7 @@ def model_card(metadata: dict) -> str:
     how = {"sentences": "the highest score over the entry and each of its sentences",
            "windows": "the highest score over overlapping windows of the entry as written"}[metadata["scoring"]]
     rules = {"beside": "It runs beside the rules of `llm/safety/rules.py`; either one flags an entry.",
-             "fallback": "It decides alone; the rules of `llm/safety/rules.py` screen only when no model is loaded."}
+             "fallback": "It decides alone; the rules of `llm/safety/rules.py` screen only when no model is loaded and for text without words."}
     return (f"# Crisis-screen model ({metadata['encoder']} + LoRA)\n\n"
             f"Scores self-harm and suicide risk in a journal entry (label 1 = risk): {how} is compared with the "
             f"threshold. {rules[metadata['rules']]} A screen, not a diagnosis.\n\n"
