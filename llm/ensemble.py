@@ -29,7 +29,7 @@ class ScoresTexts(Protocol):
 class EnsembleClassifier:
     """Scores texts with an LLM classifier and an encoder classifier and combines their probabilities."""
 
-    def __init__(self, llm: ScoresTexts, encoder: ScoresTexts, encoder_weight: float = 0.5) -> None:
+    def __init__(self, llm: ScoresTexts, encoder: ScoresTexts, encoder_weight: float) -> None:
         if not 0.0 <= encoder_weight <= 1.0:
             raise ValueError(f"encoder_weight must be in [0, 1], got {encoder_weight}")
         self.llm = llm
