@@ -27,6 +27,7 @@ import chromadb
 from tqdm import tqdm
 
 from evals.crisis_screen import evaluate_crisis_screen
+from evals.retrieval_quality import RETRIEVAL_QUERIES, evaluate_retrieval, read_jsonl
 from llm.classifier import ClassifierError
 from llm.config import ModelConfig
 from llm.embeddings import load_embeddings
@@ -35,7 +36,6 @@ from llm.labels import EMOTIONS
 from llm.prediction import Prediction
 from retrieval.chain import ExplanationService
 from retrieval.documents import load_knowledge_base
-from retrieval.quality import RETRIEVAL_QUERIES, evaluate_retrieval, read_jsonl
 from retrieval.settings import RetrievalSettings, load_settings
 from retrieval.store import KnowledgeStore
 

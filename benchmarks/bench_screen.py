@@ -14,10 +14,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from evals.retrieval_quality import RETRIEVAL_QUERIES
 from llm.io import read_jsonl
 from llm.safety import screen
 from llm.safety.sets import crisis_sets
-from retrieval.quality import RETRIEVAL_QUERIES
 
 SCREENS = {"rules only (the fallback)": None, "model v9 (MiniLM)": "llm/safety/shipped/crisis-minilm-v9",
            "model v15 (SmolLM2-135M)": "llm/safety/shipped/crisis-smollm2-v15",

@@ -7,26 +7,18 @@ results are reported overall and per split) and the ordinary entries with no ris
 
 import contextlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from tqdm.auto import tqdm
 
+from evals.metrics import by_split
 from llm.cli_support import command_settings, examples, new_app, run
 from llm.datasets import DatasetError, load_split
 from llm.io import read_jsonl
 from llm.safety import CrisisModelError, describe_screen, matched_rules, screen
 from llm.safety.sets import crisis_sets, labelled_file, ordinary_sets
-
-
-def _by_split(rows: list[dict], measure: Callable[[list[dict]], dict]) -> dict:
-    result = measure(rows)
-    splits = sorted({row.get("split") for row in rows if row.get("split")})
-    if splits:
-        result["splits"] = {split: measure([row for row in rows if row.get("split") == split]) for split in splits}
-    return result
 
 
 def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = None) -> dict:
@@ -54,7 +46,7 @@ def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = N
         parts = ("rules", "classifier") if model else ("rules",)
         return {**counts(subset, "screen"), "components": {part: counts(subset, part) for part in parts}}
 
-    result = _by_split(rows, measure)
+    result = by_split(rows, measure)
     result["false_negatives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows
                                  if r["crisis"] and not r["_flags"]["screen"]]
     result["false_positives"] = [{"text": r["text"], "kind": r.get("kind")} for r in rows

@@ -144,3 +144,12 @@ def paired_bootstrap(gold: Sequence[int], predicted_a: Sequence[int], predicted_
     opposite = min((deltas <= 0).sum(), (deltas >= 0).sum())
     p_value = min(1.0, 2 * (opposite + 1) / (resamples + 1))
     return {"difference": statistic(gold_a, a) - statistic(gold_a, b), "ci": [low, high], "p_value": p_value}
+
+
+def by_split(rows: list[dict], measure: Callable[[list[dict]], dict]) -> dict:
+    """``measure`` over all rows and, when rows carry a ``split``, over each split (under ``"splits"``)."""
+    result = measure(rows)
+    splits = sorted({row.get("split") for row in rows if row.get("split")})
+    if splits:
+        result["splits"] = {split: measure([row for row in rows if row.get("split") == split]) for split in splits}
+    return result

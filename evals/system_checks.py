@@ -27,8 +27,8 @@ def retrieval_quality(settings: SystemChecks) -> dict:
     """hit@k and MRR of the configured knowledge store (brought up to date first) on the labelled query set."""
     path = Path(settings.retrieval_queries)
     try:
+        from evals.retrieval_quality import evaluate_retrieval
         from retrieval.documents import load_knowledge_base
-        from retrieval.quality import evaluate_retrieval
         from retrieval.settings import load_settings
         from retrieval.store import KnowledgeStore
 

@@ -9,13 +9,13 @@ trained on). Its ``content`` says what its rows hold: ``risk`` (labelled ``text`
 ``ordinary`` (everyday entries with no risk: a ``text``).
 """
 
-import json
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from llm.io import read_jsonl
 from llm.paths import project_file, project_path
 
 MANIFEST = project_file("data", "crisis", "manifest.yaml")
@@ -48,20 +48,11 @@ class CrisisSet(BaseModel):
 
 
 def _file_rows(path: Path, content: Content) -> list[dict]:
-    if not path.is_file():
-        raise FileNotFoundError(f"dataset not found: {path}")
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}:{number}: not valid JSON") from None
-        if not isinstance(row.get("text"), str) or (content == "risk" and not isinstance(row.get("crisis"), bool)):
-            raise ValueError(f"{path}:{number}: needs a string 'text'"
+    rows = read_jsonl(path, ("text", "crisis") if content == "risk" else ("text",))
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row["text"], str) or (content == "risk" and not isinstance(row["crisis"], bool)):
+            raise ValueError(f"{path}: row {number}: needs a string 'text'"
                              f"{' and a boolean ' + repr('crisis') if content == 'risk' else ''}")
-        rows.append(row)
     return rows
 
 

@@ -290,7 +290,7 @@ def test_bad_rows_and_recipes_give_clear_errors(tmp_path):
     (tmp_path / "rows.jsonl").write_text('{"text": "hi", "crisis": "yes"}\n')
     manifest = write_manifest(tmp_path, {"rows": {"file": "rows.jsonl", "role": "train", "rows": 1}})
     config = load_recipe(CrisisConfig, None, [f"data.manifest={manifest}", "data.ordinary_negatives=0"])
-    with pytest.raises(ValueError, match=r"rows\.jsonl:1: needs a string 'text' and a boolean 'crisis'"):
+    with pytest.raises(ValueError, match=r"rows\.jsonl: row 1: needs a string 'text' and a boolean 'crisis'"):
         load_rows(config.data)
     with pytest.raises(ConfigError, match="trainig"):
         load_recipe(CrisisConfig, None, ["trainig.epochs=3"])

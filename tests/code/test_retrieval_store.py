@@ -2,8 +2,8 @@
 
 import pytest
 
+from evals.retrieval_quality import RETRIEVAL_QUERIES, evaluate_retrieval, read_jsonl
 from retrieval.documents import load_knowledge_base
-from retrieval.quality import RETRIEVAL_QUERIES, evaluate_retrieval, read_jsonl
 from retrieval.settings import SHIPPED_KB, RetrievalSettings
 from retrieval.store import KnowledgeStore, StoreError, build_filter
 

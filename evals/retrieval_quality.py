@@ -4,25 +4,17 @@ Rows may carry a ``split`` ("dev" or "heldout"); the results are reported overal
 screen's quality is measured in ``evals.crisis_screen``.)
 """
 
-from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from evals.metrics import by_split
 from llm.io import read_jsonl
 from llm.paths import project_file
 from retrieval.store import KnowledgeStore
 
 RETRIEVAL_QUERIES = project_file("evals", "datasets", "retrieval_queries.jsonl")
 RETRIEVAL_KINDS = ("explanation", "activity")  # what an answer is built from
-
-
-def _by_split(rows: list[dict], measure: Callable[[list[dict]], dict]) -> dict:
-    result = measure(rows)
-    splits = sorted({row.get("split") for row in rows if row.get("split")})
-    if splits:
-        result["splits"] = {split: measure([row for row in rows if row.get("split") == split]) for split in splits}
-    return result
 
 
 def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEVAL_QUERIES, k: int = 3,
@@ -47,7 +39,7 @@ def evaluate_retrieval(store: KnowledgeStore, queries_path: str | Path = RETRIEV
             "mrr": sum(1.0 / r["_rank"] for r in subset if r["_rank"] is not None) / n,
         }
 
-    result = _by_split(ranks, measure)
+    result = by_split(ranks, measure)
     result["k"] = k
     result["misses"] = [{"text": r["text"], "emotion": r["emotion"], "relevant_ids": r["relevant_ids"],
                          "retrieved": r["_top"]} for r in ranks if r["_rank"] is None or r["_rank"] > k]
