@@ -8,6 +8,7 @@ evaluation.
 from pathlib import Path
 
 from evals.config import SystemChecks
+from llm.paths import shown_path
 
 
 def crisis_screen(settings: SystemChecks) -> dict:
@@ -18,7 +19,7 @@ def crisis_screen(settings: SystemChecks) -> dict:
         from llm.safety.sets import crisis_sets, labelled_file
 
         path = Path(settings.crisis_set) if settings.crisis_set else labelled_file(crisis_sets())
-        return {"available": True, "path": str(path), **evaluate_crisis_screen(path, model=settings.crisis_model)}
+        return {"available": True, "path": shown_path(path), **evaluate_crisis_screen(path, model=settings.crisis_model)}
     except (ImportError, FileNotFoundError, ValueError) as error:  # ValueError: a crisis model that fails to load
         return _not_available(path, error)
 
@@ -38,7 +39,7 @@ def retrieval_quality(settings: SystemChecks) -> dict:
         store = KnowledgeStore.open(retrieval_settings)
         # indexing is incremental: the measurement is of the knowledge base as it is now
         store.index(load_knowledge_base(retrieval_settings.kb_path))
-        return {"available": True, "path": str(path), "k": settings.retrieval_k,
+        return {"available": True, "path": shown_path(path), "k": settings.retrieval_k,
                 **evaluate_retrieval(store, path, k=settings.retrieval_k)}
     except (ImportError, FileNotFoundError) as error:
         return _not_available(path, error)

@@ -21,3 +21,12 @@ def project_path(path: str | Path) -> Path:
     if path.is_absolute() or path.exists():
         return path
     return PROJECT_ROOT / path
+
+
+def shown_path(path: str | Path) -> str:
+    """How reports show a path: relative to the project root when it is inside it, else as given."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from llm.paths import PROJECT_ROOT, project_file, project_path
+from llm.paths import PROJECT_ROOT, project_file, project_path, shown_path
 
 
 def test_a_checkout_finds_its_files_and_relative_paths_fall_back_to_the_root(tmp_path, monkeypatch):
@@ -21,3 +21,8 @@ def test_emoai_home_moves_every_project_file(tmp_path):
                          env={"EMOAI_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, check=True).stdout.split()
     assert out == [str(tmp_path / "data" / "journal"), str(tmp_path / "configs" / "serving.yaml"),
                    str(tmp_path / "configs" / "retrieval.yaml")]
+
+
+def test_reports_show_project_files_relative_to_the_root(tmp_path):
+    assert shown_path(PROJECT_ROOT / "data" / "crisis" / "manifest.yaml") == "data/crisis/manifest.yaml"
+    assert shown_path(tmp_path / "elsewhere.jsonl") == str(tmp_path / "elsewhere.jsonl")
