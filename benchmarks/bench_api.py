@@ -6,8 +6,9 @@ clients, with micro-batching on and off, against a real `python -m serving` proc
 
 Each client sends one text per request, back to back. Texts come from the dataset's test split when
 EMOAI_DATA_DIR is set, else from a few built-in sentences. First, in the same run, the same model
-classifies the same texts offline (in this process, batches of 32, then unloaded): every row's
-throughput is also given as a fraction of that. Answers other than 200 are counted; only 503 with a
+classifies the same texts offline (in this process, then unloaded): in one call, grouped by length over
+the whole set (the ceiling: every row's throughput is also given as a fraction of it), and in calls of 16
+and of 32 texts in arrival order, the micro-batches a busy server gets, without HTTP. Answers other than 200 are counted; only 503 with a
 Retry-After header is accepted (an overloaded server's answer), anything else stops the run.
 """
 
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -88,20 +90,25 @@ class Server:
         self.log.close()
 
 
-def offline_texts_per_s(model: str, texts: list[str]) -> float:
-    """The model's own batch throughput on these texts, in this process (the ceiling for the server)."""
+def offline_texts_per_s(model: str, texts: list[str], arrival_batches: Sequence[int] = ()) -> dict[str, float]:
+    """The model's own throughput on these texts, in this process: ``sorted`` (one call, so the texts are grouped
+    by length over the whole set: the ceiling for the server) and, for each size in ``arrival_batches``, calls of
+    that many texts in arrival order (what a server's micro-batches hold), without any HTTP."""
     import gc
 
     from llm.factory import load_classifier, load_model_config
 
     classifier = load_classifier(load_model_config(str(ROOT / model)))
     classifier.predict(texts[:32])  # warm-up
-    started = time.perf_counter()
-    classifier.predict(texts)
-    rate = len(texts) / (time.perf_counter() - started)
+    rates = {}
+    for size in (len(texts), *arrival_batches):
+        started = time.perf_counter()
+        for start in range(0, len(texts), size):
+            classifier.predict(texts[start:start + size])
+        rates["sorted" if size == len(texts) else f"arrival_{size}"] = len(texts) / (time.perf_counter() - started)
     del classifier
     gc.collect()
-    return rate
+    return rates
 
 
 async def load_test(url: str, clients: int, requests: int, texts: list[str]) -> dict:
@@ -152,8 +159,9 @@ def main() -> None:
     parser.add_argument("--server-threads", type=int, help="OMP_NUM_THREADS of the server (default: one per core)")
     args = parser.parse_args()
     texts = load_texts()
-    offline = offline_texts_per_s(args.model, texts[:512])
-    print(json.dumps({"offline_texts_per_s": round(offline, 1)}), flush=True)
+    ceilings = offline_texts_per_s(args.model, texts[:512], arrival_batches=(16, 32))
+    offline = ceilings["sorted"]
+    print(json.dumps({"offline_texts_per_s": {name: round(rate, 1) for name, rate in ceilings.items()}}), flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="emoai-bench-api-") as tmp:
         for batching in (True, False):
@@ -173,7 +181,8 @@ def main() -> None:
                     print(json.dumps(row), flush=True)
             finally:
                 server.stop()
-    print(f"\noffline batch throughput (same model, same texts): {offline:.1f} texts/s\n")
+    print(f"\noffline batch throughput (same model, same texts): {offline:.1f} texts/s; in calls of 16 / 32 texts in "
+          f"arrival order: {ceilings['arrival_16']:.1f} / {ceilings['arrival_32']:.1f}\n")
     print("| micro-batching | clients | requests/s | of offline | p50 ms | p95 ms | mean batch | 503s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in results:
@@ -181,7 +190,7 @@ def main() -> None:
               f"{row['p50_ms']} | {row['p95_ms']} | {row['mean_batch']} | {row['answered_503']} |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=1))
+        args.out.write_text(json.dumps({"offline_texts_per_s": ceilings, "rows": results}, indent=1))
 
 
 if __name__ == "__main__":
