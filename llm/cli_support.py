@@ -14,7 +14,8 @@ from typing import Any, NoReturn
 import typer
 
 HELP_OPTIONS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
-# recipe overrides (``training.max_steps=2000``) are arguments; unknown ``--key value`` pairs pass through too
+# recipe overrides (``training.max_steps=2000``) are arguments; an unknown ``--option`` reaches the recipe parser,
+# which refuses it with the key=value hint
 PASS_THROUGH: dict[str, Any] = {"allow_extra_args": True, "ignore_unknown_options": True}
 _NEGATIVE_NUMBER = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
