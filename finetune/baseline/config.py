@@ -17,6 +17,7 @@ class BaselineTraining(_Strict):
     seed: int = 42
     class_weighting: Literal["none", "sqrt_inverse"] = "none"
     log_every_steps: int = Field(default=50, ge=1)
+    save_every_steps: int = Field(default=100, ge=1, description="how often the resumable checkpoint is written")
 
 
 class BaselineConfig(_Strict):

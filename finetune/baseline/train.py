@@ -1,11 +1,14 @@
 """Fine-tune an encoder with a classification head on the recipe's data mix; keep the best epoch.
 
 Validation scores every set of ``data.validation``; the best epoch has the best mean macro-F1.
-With ``lora`` set, only a LoRA adapter and the head are trained and saved (a few MB).
+With ``lora`` set, only a LoRA adapter and the head are trained and saved (a few MB). Every
+``save_every_steps`` and after each validation the run writes ``output_dir/checkpoint.pt`` (trained weights,
+optimizer, schedule, random states, history); the same command resumes from it where it stopped.
 """
 
 import json
 import logging
+import os
 import random
 import time
 from pathlib import Path
@@ -24,6 +27,7 @@ from llm.prompt import write_text_style
 from llm.text import prepare_text
 
 log = logging.getLogger("finetune.baseline")
+CHECKPOINT = "checkpoint.pt"
 
 
 def train_baseline(config: BaselineConfig) -> dict:
@@ -46,18 +50,25 @@ def train_baseline(config: BaselineConfig) -> dict:
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(total_steps, int(total_steps * settings.warmup_ratio), "linear"))
-    tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
-                         config.tracking.run_name, config.model_dump())
     output = Path(config.output_dir)
-    best = {"macro_f1": -1.0, "accuracy": 0.0, "step": 0}
-    history = []
-    progress = tqdm(total=total_steps, desc="training baseline")
-    step, window_loss, window_start = 0, 0.0, time.perf_counter()
-    generator = torch.Generator().manual_seed(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)  # a resumed run restores its epoch's state below
+    run = _resume(output / CHECKPOINT, model, optimizer, scheduler) or {
+        "step": 0, "best": {"macro_f1": -1.0, "accuracy": 0.0, "step": 0}, "history": [], "run_id": None,
+        "epoch_generator": None, "epoch_offset": 0}
+    tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
+                         config.tracking.run_name, config.model_dump(), run_id=run["run_id"])
+    run["run_id"] = tracker.run_id
+    step = run["step"]
+    progress = tqdm(total=total_steps, initial=step, desc="training baseline")
+    window_loss, window_start = 0.0, time.perf_counter()
     model.train()
     while step < total_steps:
+        if run["epoch_generator"] is not None:  # resuming inside an epoch: the same order, from where it stopped
+            generator.set_state(run["epoch_generator"])
+        run["epoch_generator"] = generator.get_state()
         order = torch.randperm(len(train), generator=generator).tolist()
-        for start in range(0, steps_per_epoch * settings.batch_size, settings.batch_size):
+        for start in range(run["epoch_offset"] * settings.batch_size, steps_per_epoch * settings.batch_size,
+                           settings.batch_size):
             rows = order[start:start + settings.batch_size]
             inputs = tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                max_length=settings.max_length, return_tensors="pt")
@@ -69,6 +80,7 @@ def train_baseline(config: BaselineConfig) -> dict:
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+            run["step"], run["epoch_offset"] = step, start // settings.batch_size + 1
             progress.update()
             window_loss += loss.item()
             if step % settings.log_every_steps == 0:
@@ -79,21 +91,25 @@ def train_baseline(config: BaselineConfig) -> dict:
                 log.info("step %d/%d loss %.4f lr %.2e examples/s %.1f", step, total_steps, metrics["loss"],
                          metrics["lr"], rate)
                 window_loss, window_start = 0.0, time.perf_counter()
-            if step % steps_per_epoch == 0 or step == total_steps:
+            validate = step % steps_per_epoch == 0 or step == total_steps
+            if validate:
                 scores = _validate(model, tokenizer, validation, config)
-                history.append({"step": step, **scores})
+                run["history"].append({"step": step, **scores})
                 tracker.log_metrics({f"val_{k}": v for k, v in scores.items() if k != "sets"}, step)
                 log.info("step %d validation: %s; mean macro-F1 %.4f", step, ", ".join(
                     f"{n} {m['accuracy']:.4f}/{m['macro_f1']:.4f}" for n, m in scores["sets"].items()),
                     scores["macro_f1"])
-                if scores["macro_f1"] > best["macro_f1"]:
-                    best = {**scores, "step": step}
+                if scores["macro_f1"] > run["best"]["macro_f1"]:
+                    run["best"] = {**scores, "step": step}
                     _save(model, tokenizer, output / "best", config)
                 model.train()
+            if validate or step % settings.save_every_steps == 0:
+                _save_checkpoint(output / CHECKPOINT, run, model, optimizer, scheduler)
             if step >= total_steps:
                 break
+        run["epoch_generator"], run["epoch_offset"] = None, 0
     progress.close()
-    summary = {"best": best, "history": history, "run_id": tracker.run_id, "encoder": config.encoder}
+    summary = {"best": run["best"], "history": run["history"], "run_id": tracker.run_id, "encoder": config.encoder}
     (output / "train_summary.json").write_text(json.dumps(summary, indent=1))
     tracker.log_artifacts(output / "best", "model")
     if config.tracking.register_as:
@@ -126,3 +142,32 @@ def _save(model, tokenizer, directory: Path, config: BaselineConfig) -> None:
     else:
         tokenizer.save_pretrained(directory)
     write_text_style(directory, config.data.text_style)
+
+
+def _save_checkpoint(path: Path, run: dict, model, optimizer, scheduler) -> None:
+    """Everything a resumed run needs, written atomically (an interrupted write leaves the previous one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"run": run, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "trained": {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad},
+             "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()}
+    torch.save(state, path.with_suffix(".tmp"))
+    os.replace(path.with_suffix(".tmp"), path)
+
+
+def _resume(path: Path, model, optimizer, scheduler) -> dict | None:
+    """Restore a checkpoint written by ``_save_checkpoint`` into the fresh model and optimizer; None if there is none."""
+    if not path.is_file():
+        return None
+    state = torch.load(path, weights_only=False)
+    parameters = dict(model.named_parameters())
+    if set(state["trained"]) != {name for name, p in parameters.items() if p.requires_grad}:
+        raise ValueError(f"{path} was written by a different model or recipe; remove it to start over")
+    with torch.no_grad():
+        for name, value in state["trained"].items():
+            parameters[name].copy_(value)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    random.setstate(state["python_rng"])
+    log.info("resumed from %s (step %d)", path, state["run"]["step"])
+    return state["run"]

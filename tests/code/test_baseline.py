@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from finetune.baseline.config import BaselineConfig
 from finetune.baseline.train import train_baseline
@@ -53,3 +54,35 @@ def test_the_saved_adapter_loads_and_differs_from_the_untrained_head(trained, fi
 def test_a_directory_without_weights_is_a_clear_error(tmp_path):
     with pytest.raises(ClassifierError, match="is not a saved baseline"):
         EncoderClassifier.load(str(tmp_path))
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_weights(tmp_path, fixture_data_dir, monkeypatch):
+    import finetune.baseline.train as baseline_train
+
+    encoder = tiny_encoder_dir(tmp_path / "encoder")
+
+    def recipe(output):
+        return load_recipe(BaselineConfig, "configs/finetune/baseline-minilm.yaml", [
+            f"encoder={encoder}", f"output_dir={output}", "training.epochs=2", "training.batch_size=8",
+            "training.save_every_steps=2", "tracking.enabled=false", "data.validation=[dair-ai-validation]",
+            "data.mix=[{dataset: dair-ai, repeat: 1}]"])
+
+    monkeypatch.setenv("EMOAI_DATA_DIR", str(fixture_data_path()))
+    straight = train_baseline(recipe(tmp_path / "straight"))
+    saved = baseline_train._save_checkpoint
+
+    def save_then_stop(path, run, *args):
+        saved(path, run, *args)
+        if run["step"] == 10:  # inside epoch 2 (8 steps each): the resumed run must replay its order from batch 3
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(baseline_train, "_save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train_baseline(recipe(tmp_path / "resumed"))
+    monkeypatch.setattr(baseline_train, "_save_checkpoint", saved)
+    resumed = train_baseline(recipe(tmp_path / "resumed"))
+    assert resumed["history"] == straight["history"]
+    final = [torch.load(tmp_path / run / baseline_train.CHECKPOINT, weights_only=False)["trained"]
+             for run in ("straight", "resumed")]
+    assert final[0].keys() == final[1].keys()
+    assert max((final[0][name] - final[1][name]).abs().max().item() for name in final[0]) < 1e-6
