@@ -22,6 +22,7 @@ from llm.loading import ADAPTERS_DIR
 from llm.prediction import ModelInfo, Prediction
 from llm.prompt import read_text_style
 from llm.registry import download_artifacts
+from llm.scoring import right_pad
 from llm.sources import resolve_encoder_source
 from llm.text import TextStyle, prepare_text
 
@@ -84,12 +85,11 @@ class EncoderClassifier:
         by token length so that batches pad little."""
         prepared = [prepare_text(text, self.text_style) for text in texts]
         token_ids = self.tokenizer(prepared, truncation=True, max_length=self.max_length)["input_ids"]
-        lengths = [len(ids) for ids in token_ids]
         probabilities = torch.empty((len(prepared), len(EMOTIONS)))
-        for rows in length_batches(lengths, self.batch_size):
-            inputs = self.tokenizer([prepared[i] for i in rows], padding=True, truncation=True,
-                                    max_length=self.max_length, return_tensors="pt").to(self.model.device)
-            probabilities[rows] = torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu()
+        for rows in length_batches([len(ids) for ids in token_ids], self.batch_size):
+            ids, mask = right_pad([token_ids[i] for i in rows], self.tokenizer.pad_token_id)
+            logits = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)).logits
+            probabilities[rows] = torch.softmax(logits.float(), dim=-1).cpu()
         return probabilities
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:

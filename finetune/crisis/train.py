@@ -29,7 +29,7 @@ from llm.loading import adapter_version
 from llm.paths import project_path
 from llm.safety.model import METADATA_FILE, RULES_MODES, SCORING_MODES, CrisisModel, load_classifier_base
 from llm.safety.rules import matched_rules
-from llm.safety.sets import crisis_sets, training_sets
+from llm.safety.sets import CrisisSet, crisis_sets, training_sets
 
 log = logging.getLogger("finetune.crisis")
 
@@ -66,9 +66,9 @@ def drop_overlapping(rows: list[dict], held_out: list[dict], length: int) -> lis
     return kept
 
 
-def chosen_sets(settings: CrisisDataSettings) -> list[str]:
-    """The manifest's sets this recipe trains on (refusing unknown names and blind sets)."""
-    sets = crisis_sets(project_path(settings.manifest))
+def chosen_sets(settings: CrisisDataSettings, sets: dict[str, CrisisSet]) -> list[str]:
+    """The sets of the manifest (``sets``, as ``crisis_sets`` read it) this recipe trains on, refusing unknown names
+    and blind sets."""
     chosen = training_sets(sets) if settings.sets is None else settings.sets
     for name in chosen:
         if name not in sets:
@@ -82,7 +82,8 @@ def chosen_sets(settings: CrisisDataSettings) -> list[str]:
 def load_rows(settings: CrisisDataSettings, seed: int = 0) -> list[dict]:
     """The rows of the recipe's sets (in the manifest's order), minus any row that overlaps a row of a set it does
     not train on (spent or blind-dev), plus ordinary texts."""
-    sets, chosen = crisis_sets(project_path(settings.manifest)), chosen_sets(settings)
+    sets = crisis_sets(project_path(settings.manifest))
+    chosen = chosen_sets(settings, sets)
     rows, held_out = [], []
     for name, entry in sets.items():
         if name in chosen:
@@ -250,7 +251,8 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     """Cross-validate, choose the threshold, train on every row, save adapter + metadata; returns the metadata."""
     rows = load_rows(config.data, config.training.seed)
     texts, labels = [row["text"] for row in rows], [row["crisis"] for row in rows]
-    log.info("%d texts (%d risk) from the sets %s", len(texts), sum(labels), ", ".join(chosen_sets(config.data)))
+    trained_on = chosen_sets(config.data, crisis_sets(project_path(config.data.manifest)))
+    log.info("%d texts (%d risk) from the sets %s", len(texts), sum(labels), ", ".join(trained_on))
     tracker = RunTracker(config.tracking.enabled, config.tracking.tracking_uri, config.tracking.experiment,
                          config.tracking.run_name, config.model_dump())
     ordinary = [row.get("kind") == "ordinary" for row in rows]
@@ -268,7 +270,7 @@ def train_crisis_model(config: CrisisConfig) -> dict:
     metadata = {"encoder": config.encoder, "scoring": scoring, "rules": rules, "threshold": threshold,
                 "max_length": config.training.max_length, "version": adapter_version(output),
                 "cross_validation": cross_validation, "cross_validation_by_screen": points,
-                "data": {"manifest": config.data.manifest, "sets": chosen_sets(config.data), "n": len(texts),
+                "data": {"manifest": config.data.manifest, "sets": trained_on, "n": len(texts),
                          "risk": sum(labels), "ordinary": sum(ordinary)},
                 "recipe": config.model_dump()}
     (output / METADATA_FILE).write_text(json.dumps(metadata, indent=1) + "\n")

@@ -51,7 +51,7 @@ def describe_screen(model: str | None = None) -> str:
     classifier = screening_model(model)
     if classifier is None:
         return "rules only"
-    what = (f"panel {model} of {len(classifier.members)} models {classifier.rule()}"
+    what = (f"panel {model} of {len(classifier.members)} models that must all flag"
             if isinstance(classifier, CrisisPanel) else f"model {model}")
     if classifier.rules == "fallback":
         return f"{what}, alone (version {classifier.version}; the rules are its fallback)"

@@ -55,10 +55,6 @@ class CrisisPanel:
         self.rules = modes.pop()
         self.version = "+".join(member.version for member in members)
 
-    def rule(self) -> str:
-        """How the members' verdicts combine, in words."""
-        return "that must all flag"
-
     @classmethod
     def load(cls, path: str | Path) -> "CrisisPanel":
         """Load the panel described by ``path/crisis_panel.json``."""
