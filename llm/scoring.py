@@ -5,7 +5,8 @@ at each step the softmax is taken over the tokens that continue some label. When
 first tokens are all different (the usual case) that is a softmax over six rows of the LM head
 at the last prompt position. Otherwise every prompt is expanded with the six label sequences
 and scored in the same single pass. Only the needed rows of the LM head are computed. With a
-``PrefixCache`` the shared prompt prefix is not recomputed: each batch feeds only what follows it.
+``PrefixCache`` the shared prompt prefix is not recomputed: each batch feeds only what follows it,
+and (first-token case) the texts are packed end to end in one unpadded row (``packed_end_logits``).
 """
 
 from collections.abc import Sequence
@@ -49,6 +50,27 @@ def logits_at(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.T
     return head(hidden[rows, cols]).float()
 
 
+def packed_end_logits(model: nn.Module, segments: Sequence[Sequence[int]], prefix: PrefixCache) -> torch.Tensor:
+    """LM-head logits at the last token of each segment (what follows the cached prefix in a prompt),
+    shape (len(segments), vocab). The segments run end to end in one row without padding; a
+    block-diagonal causal mask lets each token see the prefix and its own segment's earlier tokens, and
+    positions restart after the prefix in every segment, so each segment is scored as if alone."""
+    backbone, head = split_backbone_and_head(model)
+    device = next(model.parameters()).device
+    lengths = torch.tensor([len(segment) for segment in segments])
+    total = int(lengths.sum())
+    owner = torch.repeat_interleave(torch.arange(len(segments)), lengths)
+    starts = torch.cumsum(lengths, 0) - lengths
+    position = torch.arange(total) - starts[owner]
+    own_past = (owner[:, None] == owner[None, :]) & (position[:, None] >= position[None, :])
+    mask = torch.cat([torch.ones((total, prefix.length), dtype=torch.bool), own_past], dim=1)
+    ids = torch.tensor([token for segment in segments for token in segment])
+    hidden = backbone(input_ids=ids[None].to(device), attention_mask=mask[None, None].to(device),
+                      position_ids=(position + prefix.length)[None].to(device),
+                      past_key_values=prefix.for_batch(1), use_cache=True).last_hidden_state
+    return head(hidden[0, (starts + lengths - 1).to(device)]).float()
+
+
 class LabelScorer:
     """Turns prompt token ids into six label log-probabilities with one forward pass."""
 
@@ -64,6 +86,11 @@ class LabelScorer:
             for ids in self.label_ids
         ]
 
+    def packs(self, prefix: PrefixCache | None) -> bool:
+        """Whether ``log_probs`` scores its prompts as one packed row (then group them with
+        ``llm.batching.token_packs``) rather than as a padded batch (``llm.batching.length_batches``)."""
+        return prefix is not None and self.first_tokens_distinct
+
     @torch.no_grad()
     def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
                   prefix: PrefixCache | None = None) -> torch.Tensor:
@@ -72,16 +99,14 @@ class LabelScorer:
         device = next(model.parameters()).device
         if prefix is not None:
             prompts = prefix.strip(prompts)
-        if self.first_tokens_distinct:
-            return self._first_token_log_probs(model, prompts, device, prefix)
-        return self._trie_log_probs(model, prompts, device, prefix)
-
-    def _first_token_log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
-                               device: torch.device, prefix: PrefixCache | None = None) -> torch.Tensor:
-        ids, mask = right_pad(prompts, self.pad_id)
-        rows = torch.arange(len(prompts))
-        cols = mask.sum(dim=1) - 1
-        logits = logits_at(model, ids.to(device), mask.to(device), rows.to(device), cols.to(device), prefix)
+        if not self.first_tokens_distinct:
+            return self._trie_log_probs(model, prompts, device, prefix)
+        if prefix is not None:
+            logits = packed_end_logits(model, prompts, prefix)
+        else:
+            ids, mask = right_pad(prompts, self.pad_id)
+            rows, cols = torch.arange(len(prompts)), mask.sum(dim=1) - 1
+            logits = logits_at(model, ids.to(device), mask.to(device), rows.to(device), cols.to(device))
         return torch.log_softmax(logits[:, self.first_ids], dim=-1).cpu()
 
     def _trie_log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],

@@ -1,10 +1,11 @@
-"""Length batching: every text once, batches within their size and padding limits."""
+"""Grouping texts for the model: every text once, each group within its limits."""
 
+import itertools
 import random
 
 import pytest
 
-from llm.batching import length_batches
+from llm.batching import length_batches, token_packs
 
 
 def padding_share(lengths, batch):
@@ -38,3 +39,23 @@ def test_empty_input_and_invalid_size():
     assert length_batches([], max_size=4) == []
     with pytest.raises(ValueError, match="max_size"):
         length_batches([3], max_size=0)
+
+
+def test_packs_keep_order_and_stay_under_the_token_limit():
+    rng = random.Random(1)
+    lengths = [rng.randint(3, 120) for _ in range(500)]
+    packs = token_packs(lengths, max_tokens=300)
+    assert [i for pack in packs for i in pack] == list(range(500))
+    assert all(sum(lengths[i] for i in pack) <= 300 for pack in packs)
+    # greedy: the next text would not have fitted into the pack before it
+    assert all(sum(lengths[i] for i in a) + lengths[b[0]] > 300 for a, b in itertools.pairwise(packs))
+
+
+def test_a_text_longer_than_the_limit_is_a_pack_of_its_own():
+    assert token_packs([5, 50, 5, 5], max_tokens=20) == [[0], [1], [2, 3]]
+
+
+def test_empty_input_and_invalid_limit():
+    assert token_packs([], max_tokens=4) == []
+    with pytest.raises(ValueError, match="max_tokens"):
+        token_packs([3], max_tokens=0)
