@@ -44,7 +44,7 @@ class ModelConfig(BaseModel):
         "probabilities): 'shipped' (the shipped MiniLM baseline), a directory saved by "
         "`python -m finetune.baseline`, an MLflow models:/ URI, or null for the LLM alone",
     )
-    encoder_weight: float = Field(default=0.4, ge=0.0, le=1.0,
+    encoder_weight: float = Field(default=0.5, ge=0.0, le=1.0,
                                   description="the encoder's share of the vote (0 = the LLM alone)")
     tensor_parallel_size: int = Field(default=1, ge=1, description="vLLM only: GPUs per model")
     gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1, description="vLLM only")

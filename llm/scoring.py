@@ -50,13 +50,18 @@ def logits_at(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.T
     return head(hidden[rows, cols]).float()
 
 
-def packed_end_logits(model: nn.Module, segments: Sequence[Sequence[int]], prefix: PrefixCache) -> torch.Tensor:
+def packed_end_logits(model: nn.Module, segments: Sequence[Sequence[int]], prefix: PrefixCache,
+                      pad_id: int, multiple: int = 8) -> torch.Tensor:
     """LM-head logits at the last token of each segment (what follows the cached prefix in a prompt),
-    shape (len(segments), vocab). The segments run end to end in one row without padding; a
-    block-diagonal causal mask lets each token see the prefix and its own segment's earlier tokens, and
-    positions restart after the prefix in every segment, so each segment is scored as if alone."""
+    shape (len(segments), vocab). The segments run end to end in one row; a block-diagonal causal mask
+    lets each token see the prefix and its own segment's earlier tokens, and positions restart after the
+    prefix in every segment, so each segment is scored as if alone. The row is filled up to a multiple
+    of ``multiple`` with a segment of padding (few distinct shapes, as in ``right_pad``)."""
     backbone, head = split_backbone_and_head(model)
     device = next(model.parameters()).device
+    count = len(segments)
+    filler = -sum(len(segment) for segment in segments) % multiple
+    segments = [*segments, [pad_id] * filler] if filler else list(segments)
     lengths = torch.tensor([len(segment) for segment in segments])
     total = int(lengths.sum())
     owner = torch.repeat_interleave(torch.arange(len(segments)), lengths)
@@ -68,7 +73,7 @@ def packed_end_logits(model: nn.Module, segments: Sequence[Sequence[int]], prefi
     hidden = backbone(input_ids=ids[None].to(device), attention_mask=mask[None, None].to(device),
                       position_ids=(position + prefix.length)[None].to(device),
                       past_key_values=prefix.for_batch(1), use_cache=True).last_hidden_state
-    return head(hidden[0, (starts + lengths - 1).to(device)]).float()
+    return head(hidden[0, (starts + lengths - 1)[:count].to(device)]).float()
 
 
 class LabelScorer:
@@ -102,7 +107,7 @@ class LabelScorer:
         if not self.first_tokens_distinct:
             return self._trie_log_probs(model, prompts, device, prefix)
         if prefix is not None:
-            logits = packed_end_logits(model, prompts, prefix)
+            logits = packed_end_logits(model, prompts, prefix, self.pad_id)
         else:
             ids, mask = right_pad(prompts, self.pad_id)
             rows, cols = torch.arange(len(prompts)), mask.sum(dim=1) - 1
