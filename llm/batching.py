@@ -3,8 +3,8 @@
 Texts are sorted by length; a batch closes when it holds ``max_size`` texts or when padding all of
 it to the next text's length would make more than ``max_padding`` of its tokens padding. This matters
 most for the server, whose micro-batches are texts of any length that arrived together
-(docs/benchmarks.md, the 32-client row). The fast scoring path does not pad at all: it packs texts
-end to end into rows of at most ``max_tokens`` (``token_packs``, ``llm.scoring.PackedRow``).
+(docs/benchmarks.md, the 32-client row). The fast scoring path hardly pads at all: it packs texts
+end to end into rows of at most ``max_tokens`` (``token_packs``, used by ``llm.scoring``).
 """
 
 from collections.abc import Sequence

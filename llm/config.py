@@ -27,10 +27,11 @@ class ModelConfig(BaseModel):
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     device: str = "auto"
     batch_size: int = Field(default=32, ge=1, le=4096,
-                            description="texts per padded batch (the encoder, vLLM, the plain scoring path)")
-    pack_tokens: int = Field(default=1024, ge=16, le=65536,
-                             description="transformers fast path: tokens per packed row of texts (attention "
-                             "cost grows with its square; docs/benchmarks.md has the measured sweep)")
+                            description="texts per forward pass (the LLM, the encoder) and per vLLM call")
+    pack_tokens: int = Field(default=256, ge=16, le=65536,
+                             description="transformers fast path: the length of the rows a forward pass's texts "
+                             "are packed into (attention inside a row grows with its square; docs/benchmarks.md "
+                             "has the measured sweep)")
     max_text_tokens: int = Field(default=128, ge=8, le=8192)
     fast_path: bool = Field(
         default=True,

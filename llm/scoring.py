@@ -6,7 +6,8 @@ first tokens are all different (the usual case) that is a softmax over six rows 
 at the last prompt position. Otherwise every prompt is expanded with the six label sequences
 and scored in the same single pass. Only the needed rows of the LM head are computed. With a
 ``PrefixCache`` the shared prompt prefix is not recomputed: each batch feeds only what follows it,
-and (first-token case) the texts are packed end to end in one unpadded row (``packed_end_logits``).
+and (first-token case) the texts are packed end to end into rows of a few hundred tokens, a
+batch of nearly equal rows with almost no padding (``packed_end_logits``).
 """
 
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from llm.batching import token_packs
 from llm.prefix_cache import PrefixCache
 
 
@@ -50,30 +52,38 @@ def logits_at(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.T
     return head(hidden[rows, cols]).float()
 
 
-def packed_end_logits(model: nn.Module, segments: Sequence[Sequence[int]], prefix: PrefixCache,
+def packed_end_logits(model: nn.Module, rows: Sequence[Sequence[Sequence[int]]], prefix: PrefixCache,
                       pad_id: int, multiple: int = 8) -> torch.Tensor:
-    """LM-head logits at the last token of each segment (what follows the cached prefix in a prompt),
-    shape (len(segments), vocab). The segments run end to end in one row; a block-diagonal causal mask
-    lets each token see the prefix and its own segment's earlier tokens, and positions restart after the
-    prefix in every segment, so each segment is scored as if alone. The row is filled up to a multiple
-    of ``multiple`` with a segment of padding (few distinct shapes, as in ``right_pad``)."""
+    """LM-head logits at the last token of every segment (what follows the cached prefix in a prompt), in
+    row order: shape (number of segments, vocab). Each row holds several segments end to end; a
+    block-diagonal causal mask lets each token see the prefix and its own segment's earlier tokens, and
+    positions restart after the prefix in every segment, so each segment is scored as if alone. Rows are
+    filled to a common width, a multiple of ``multiple`` (few distinct shapes, as in ``right_pad``), with
+    one more segment of padding."""
     backbone, head = split_backbone_and_head(model)
     device = next(model.parameters()).device
-    count = len(segments)
-    filler = -sum(len(segment) for segment in segments) % multiple
-    segments = [*segments, [pad_id] * filler] if filler else list(segments)
-    lengths = torch.tensor([len(segment) for segment in segments])
-    total = int(lengths.sum())
-    owner = torch.repeat_interleave(torch.arange(len(segments)), lengths)
-    starts = torch.cumsum(lengths, 0) - lengths
-    position = torch.arange(total) - starts[owner]
-    own_past = (owner[:, None] == owner[None, :]) & (position[:, None] >= position[None, :])
-    mask = torch.cat([torch.ones((total, prefix.length), dtype=torch.bool), own_past], dim=1)
-    ids = torch.tensor([token for segment in segments for token in segment])
-    hidden = backbone(input_ids=ids[None].to(device), attention_mask=mask[None, None].to(device),
-                      position_ids=(position + prefix.length)[None].to(device),
-                      past_key_values=prefix.for_batch(1), use_cache=True).last_hidden_state
-    return head(hidden[0, (starts + lengths - 1)[:count].to(device)]).float()
+    width = -(-max(sum(len(segment) for segment in row) for row in rows) // multiple) * multiple
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    owner = torch.full((len(rows), width), -1, dtype=torch.long)  # -1: the padding segment
+    position = torch.zeros((len(rows), width), dtype=torch.long)
+    ends: list[tuple[int, int]] = []
+    for row_index, row in enumerate(rows):
+        offset = 0
+        for segment_index, segment in enumerate(row):
+            span = slice(offset, offset + len(segment))
+            ids[row_index, span] = torch.tensor(segment, dtype=torch.long)
+            owner[row_index, span] = segment_index
+            position[row_index, span] = torch.arange(len(segment))
+            offset += len(segment)
+            ends.append((row_index, offset - 1))
+        position[row_index, offset:] = torch.arange(width - offset)
+    own_past = (owner[:, :, None] == owner[:, None, :]) & (position[:, :, None] >= position[:, None, :])
+    mask = torch.cat([torch.ones((len(rows), width, prefix.length), dtype=torch.bool), own_past], dim=2)
+    hidden = backbone(input_ids=ids.to(device), attention_mask=mask[:, None].to(device),
+                      position_ids=(position + prefix.length).to(device),
+                      past_key_values=prefix.for_batch(len(rows)), use_cache=True).last_hidden_state
+    end_rows, end_cols = zip(*ends, strict=True)
+    return head(hidden[torch.tensor(end_rows, device=device), torch.tensor(end_cols, device=device)]).float()
 
 
 class LabelScorer:
@@ -92,22 +102,24 @@ class LabelScorer:
         ]
 
     def packs(self, prefix: PrefixCache | None) -> bool:
-        """Whether ``log_probs`` scores its prompts as one packed row (then group them with
-        ``llm.batching.token_packs``) rather than as a padded batch (``llm.batching.length_batches``)."""
+        """Whether ``log_probs`` packs its prompts into unpadded rows (so any mix of lengths can be passed
+        together) rather than padding them as one batch (then group them with ``llm.batching.length_batches``)."""
         return prefix is not None and self.first_tokens_distinct
 
     @torch.no_grad()
     def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
-                  prefix: PrefixCache | None = None) -> torch.Tensor:
+                  prefix: PrefixCache | None = None, pack_tokens: int = 256) -> torch.Tensor:
         """(len(prompts), 6) label log-probabilities; rows sum to 1 after exp. ``prefix``, when given,
-        must have been computed with ``model`` and must start every prompt."""
+        must have been computed with ``model`` and must start every prompt; the prompts are then packed
+        into rows of at most ``pack_tokens`` tokens (a longer prompt gets a row of its own)."""
         device = next(model.parameters()).device
         if prefix is not None:
             prompts = prefix.strip(prompts)
         if not self.first_tokens_distinct:
             return self._trie_log_probs(model, prompts, device, prefix)
         if prefix is not None:
-            logits = packed_end_logits(model, prompts, prefix, self.pad_id)
+            packs = token_packs([len(prompt) for prompt in prompts], pack_tokens)
+            logits = packed_end_logits(model, [[prompts[i] for i in pack] for pack in packs], prefix, self.pad_id)
         else:
             ids, mask = right_pad(prompts, self.pad_id)
             rows, cols = torch.arange(len(prompts)), mask.sum(dim=1) - 1

@@ -2,7 +2,7 @@
 
 On the fast path (the default) scoring runs on a plain model with the LoRA update merged into its
 weights, against the prompt prefix's keys and values computed once (``llm.prefix_cache``), with the
-texts packed end to end into unpadded rows of at most ``pack_tokens`` tokens (``llm.scoring``). The
+texts of each forward pass packed end to end into rows of at most ``pack_tokens`` tokens (``llm.scoring``). The
 unmerged PEFT model stays for generation, which switches the adapter off; merging therefore costs
 a second copy of the adapted projections (about 0.2 GB for SmolLM2-135M in bf16).
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from llm.batching import length_batches, token_packs
+from llm.batching import length_batches
 from llm.config import ModelConfig
 from llm.device import resolve_device, resolve_dtype
 from llm.generation import Conversation, TransformersGenerator
@@ -49,18 +49,20 @@ class TransformersClassifier:
         return Prediction.from_rows(self.probabilities(texts).tolist(), self.info.version)
 
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
-        """(len(texts), 6) label probabilities. Texts are packed into rows of ``pack_tokens`` on the fast
-        path, else grouped by length into batches that pad little."""
+        """(len(texts), 6) label probabilities, ``batch_size`` texts per forward pass. On the fast path the
+        scorer packs each pass's texts into rows of ``pack_tokens``, so texts go in as they come; otherwise
+        they are grouped by length into batches that pad little."""
         encoded = [self.prompts.encode(text).prompt_ids for text in texts]
-        lengths = [len(ids) for ids in encoded]
+        size = self.config.batch_size
         if self.scorer.packs(self.prefix):
-            groups = token_packs([length - self.prefix.length for length in lengths], self.config.pack_tokens)
+            groups = [list(range(start, min(start + size, len(encoded)))) for start in range(0, len(encoded), size)]
         else:
-            groups = length_batches(lengths, self.config.batch_size)
+            groups = length_batches([len(ids) for ids in encoded], size)
         probabilities = torch.empty((len(encoded), 6))
         for rows in groups:
             batch = [encoded[i] for i in rows]
-            probabilities[rows] = self.scorer.log_probs(self.scoring_model, batch, self.prefix).exp()
+            probabilities[rows] = self.scorer.log_probs(self.scoring_model, batch, self.prefix,
+                                                        self.config.pack_tokens).exp()
         return probabilities
 
     def generate(self, conversations: Sequence[Conversation], max_new_tokens: int = 160,

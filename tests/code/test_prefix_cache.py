@@ -48,11 +48,12 @@ def test_fast_path_matches_the_full_prompt_path(tiny_model_dir, adapter_dir, wit
     _assert_same_scores(fast, plain, at_limit + TEXTS)
 
 
-@pytest.mark.parametrize("pack_tokens", [16, 40, 4096], ids=["one-per-row", "a-few-per-row", "all-in-one-row"])
-def test_packed_rows_of_any_size_give_the_same_scores(tiny_model_dir, adapter_dir, pack_tokens):
+@pytest.mark.parametrize(("pack_tokens", "batch_size"), [(16, 32), (40, 32), (40, 4), (4096, 32)],
+                         ids=["one-per-row", "a-few-per-row", "small-passes", "all-in-one-row"])
+def test_packed_rows_of_any_size_give_the_same_scores(tiny_model_dir, adapter_dir, pack_tokens, batch_size):
     settings = {"base_model": str(tiny_model_dir), "adapter": str(adapter_dir), "dtype": "float32",
                 "device": "cpu", "max_text_tokens": MAX_TEXT_TOKENS}
-    packed = TransformersClassifier(ModelConfig(**settings, pack_tokens=pack_tokens))
+    packed = TransformersClassifier(ModelConfig(**settings, pack_tokens=pack_tokens, batch_size=batch_size))
     plain = TransformersClassifier(ModelConfig(**settings, fast_path=False))
     assert packed.scorer.packs(packed.prefix)
     _assert_same_scores(packed, plain, TEXTS * 3)
