@@ -1,7 +1,7 @@
 """Offline classification throughput: fast path, full-prompt path, vLLM and the naive pipeline, in one run.
 
     python -m benchmarks.bench_classify [--limit N] [--vllm-limit M] [--naive-limit K] [--skip-vllm]
-        [--pack-tokens 128,256,512,1024]
+        [--pack-tokens 64,128,256,512]
 
 Two text sets: the dair-ai/emotion test split (2,000 short texts) and the project's journal dev
 entries (468, about 1.5x longer). On each, the transformers backend's fast path (merged LoRA,
@@ -106,8 +106,12 @@ def backend_approach(config: ModelConfig, examples: Sequence[Example], name: str
     load_seconds = time.perf_counter() - start
     packed = getattr(classifier, "prefix", None) is not None
     grouping = f"{config.batch_size} texts" + (f" in rows of {config.pack_tokens} tokens" if packed else "")
-    approach = Approach(name, grouping, lambda texts: [p.emotion for p in classifier.predict(texts)],
-                        examples)
+
+    def predict(texts: list[str]) -> list[str]:
+        classifier.config = config  # the row-size sweep changes it on the same classifier between rounds
+        return [p.emotion for p in classifier.predict(texts)]
+
+    approach = Approach(name, grouping, predict, examples)
     approach.load_seconds = load_seconds
     return approach, classifier
 
@@ -190,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--naive-limit", type=int, default=100, help="texts per set for the naive pipeline")
     parser.add_argument("--sweep-limit", type=int, default=640, help="dair-ai texts per packed-row size")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (each approach gets 1/rounds)")
-    parser.add_argument("--pack-tokens", default="128,256,512,1024", help="fast-path packed-row sizes to time")
+    parser.add_argument("--pack-tokens", default="64,128,256,512", help="fast-path packed-row sizes to time")
     parser.add_argument("--skip-vllm", action="store_true")
     args = parser.parse_args(argv)
 

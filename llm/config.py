@@ -28,7 +28,7 @@ class ModelConfig(BaseModel):
     device: str = "auto"
     batch_size: int = Field(default=32, ge=1, le=4096,
                             description="texts per forward pass (the LLM, the encoder) and per vLLM call")
-    pack_tokens: int = Field(default=256, ge=16, le=65536,
+    pack_tokens: int = Field(default=128, ge=16, le=65536,
                              description="transformers fast path: the length of the rows a forward pass's texts "
                              "are packed into (attention inside a row grows with its square; docs/benchmarks.md "
                              "has the measured sweep)")

@@ -108,7 +108,7 @@ class LabelScorer:
 
     @torch.no_grad()
     def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
-                  prefix: PrefixCache | None = None, pack_tokens: int = 256) -> torch.Tensor:
+                  prefix: PrefixCache | None = None, pack_tokens: int = 128) -> torch.Tensor:
         """(len(prompts), 6) label log-probabilities; rows sum to 1 after exp. ``prefix``, when given,
         must have been computed with ``model`` and must start every prompt; the prompts are then packed
         into rows of at most ``pack_tokens`` tokens (a longer prompt gets a row of its own)."""
