@@ -6,8 +6,8 @@ first tokens are all different (the usual case) that is a softmax over six rows 
 at the last prompt position. Otherwise every prompt is expanded with the six label sequences
 and scored in the same single pass. Only the needed rows of the LM head are computed. With a
 ``PrefixCache`` the shared prompt prefix is not recomputed: each batch feeds only what follows it,
-and (first-token case) the texts are packed end to end into rows of a few hundred tokens, a
-batch of nearly equal rows with almost no padding (``packed_end_logits``).
+and (first-token case) the texts are packed end to end into rows of ``pack_tokens`` (128 by
+default), a batch of nearly equal rows with almost no padding (``packed_end_logits``).
 """
 
 from collections.abc import Sequence
