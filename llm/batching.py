@@ -7,7 +7,7 @@ most for the server, whose micro-batches are texts of any length that arrived to
 end to end into rows of at most ``max_tokens`` (``token_packs``, used by ``llm.scoring``).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 MAX_PADDING = 0.2  # a batch may be at most 20% padding
 
@@ -16,20 +16,13 @@ def length_batches(lengths: Sequence[int], max_size: int, max_padding: float = M
     """Indices into ``lengths`` grouped into batches of at most ``max_size``, shortest first."""
     if max_size < 1:
         raise ValueError(f"max_size must be at least 1, got {max_size}")
-    batches: list[list[int]] = []
-    batch: list[int] = []
-    tokens = 0
-    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
-        length = max(lengths[index], 1)
+
+    def closes(batch: list[int], tokens: int, length: int) -> bool:
         padded = (len(batch) + 1) * length  # the batch padded to the newcomer, the longest so far
-        if batch and (len(batch) == max_size or padded > (1 + max_padding) * (tokens + length)):
-            batches.append(batch)
-            batch, tokens = [], 0
-        batch.append(index)
-        tokens += length
-    if batch:
-        batches.append(batch)
-    return batches
+        return len(batch) == max_size or padded > (1 + max_padding) * (tokens + length)
+
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return _greedy_groups(order, [max(length, 1) for length in lengths], closes)
 
 
 def token_packs(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
@@ -37,15 +30,22 @@ def token_packs(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
     (a longer text is a group of its own). Packed rows need no padding, so order does not matter."""
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
-    packs: list[list[int]] = []
-    pack: list[int] = []
+    return _greedy_groups(range(len(lengths)), lengths, lambda pack, tokens, length: tokens + length > max_tokens)
+
+
+def _greedy_groups(order: Sequence[int], lengths: Sequence[int],
+                   closes: Callable[[list[int], int, int], bool]) -> list[list[int]]:
+    """``order`` cut into consecutive groups: a group is closed before the index for which
+    ``closes(group, its tokens, that index's length)`` holds (a group always takes its first index)."""
+    groups: list[list[int]] = []
+    group: list[int] = []
     tokens = 0
-    for index, length in enumerate(lengths):
-        if pack and tokens + length > max_tokens:
-            packs.append(pack)
-            pack, tokens = [], 0
-        pack.append(index)
-        tokens += length
-    if pack:
-        packs.append(pack)
-    return packs
+    for index in order:
+        if group and closes(group, tokens, lengths[index]):
+            groups.append(group)
+            group, tokens = [], 0
+        group.append(index)
+        tokens += lengths[index]
+    if group:
+        groups.append(group)
+    return groups
