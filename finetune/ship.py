@@ -8,6 +8,7 @@
 """
 
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Annotated
 
 import torch
 import typer
+import yaml
 from safetensors.torch import load_file, save_file
 
 from finetune.config import FinetuneConfig, load_recipe
@@ -79,8 +81,11 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: list[Path], model_na
         shutil.copy(soup_path, staging / "soup.json")
     if (adapter / TEXT_STYLE_FILE).is_file():
         shutil.copy(adapter / TEXT_STYLE_FILE, staging / TEXT_STYLE_FILE)
-    data = load_recipe(FinetuneConfig, recipe).data
-    command = command or f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {recipe}`"
+    written = load_recipe(FinetuneConfig, recipe)
+    run = FinetuneConfig.model_validate(summary["recipe"]) if "recipe" in summary else written
+    data = run.data
+    command = command or _launch(recipe, recipe_overrides(written.model_dump(mode="json"),
+                                                          run.model_dump(mode="json")))
     (staging / "README.md").write_text(CARD.format(
         base=DEFAULT_MODEL, text_style=read_text_style(adapter), recipe=recipe, command=command,
         mix=", ".join(f"{part.dataset} {part.split} x {part.repeat:g}" for part in data.mix),
@@ -90,6 +95,22 @@ def ship(adapter: Path, target: Path, recipe: str, metrics: list[Path], model_na
         measured=_measured(metrics, model_name)))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
+
+
+def recipe_overrides(written: dict, run: dict, prefix: str = "") -> list[str]:
+    """The ``key=value`` overrides that turn the recipe as written into the recipe as run."""
+    overrides = []
+    for key, value in run.items():
+        if isinstance(value, dict) and isinstance(written.get(key), dict):
+            overrides += recipe_overrides(written[key], value, f"{prefix}{key}.")
+        elif written.get(key) != value:
+            text = yaml.safe_dump(value, default_flow_style=True, width=10**6).removesuffix("...\n").strip()
+            overrides.append(f"{prefix}{key}={text}")
+    return overrides
+
+
+def _launch(recipe: str, overrides: list[str]) -> str:
+    return f"`EMOAI_DATA_DIR=../shared/data/emotion python -m finetune --config {shlex.join([recipe, *overrides])}`"
 
 
 def _training(summary: dict, soup: dict | None) -> str:

@@ -324,6 +324,7 @@ class Trainer:
                                                   "train_seconds")}
         if self.device.type == "cuda":  # this process's peak, resumed runs included only since the resume
             summary["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 2)
+        summary["recipe"] = self.config.model_dump(mode="json")  # as run, overrides included: the card reads it
         (self.output_dir / "train_summary.json").write_text(json.dumps({**summary, "history": self.state["history"]},
                                                                          indent=1))
         self.tracker.log_artifacts(self.output_dir / "best", "adapter")

@@ -1,10 +1,13 @@
 """`python -m finetune.ship`: bf16 weights that still load, a portable config, a card that says how."""
 
 import json
+import re
+import shlex
 
 import torch
 from safetensors.torch import load_file
 
+from finetune.config import FinetuneConfig, load_recipe
 from finetune.ship import main
 from llm.prompt import read_text_style, write_text_style
 from llm.sources import DEFAULT_MODEL
@@ -50,3 +53,23 @@ def test_shipping_something_that_is_not_an_adapter_is_a_clear_error(tmp_path, ca
     assert main(["--adapter", str(tmp_path), "--to", str(tmp_path / "out")]) == 2
     assert "is not a LoRA adapter directory" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_card_gives_the_recipe_as_run_and_the_overrides_that_reproduce_it(tiny_model_dir, tmp_path):
+    recipe = "configs/finetune/smollm2-135m-lora.yaml"
+    overrides = ["training.learning_rate=5e-5", "output_dir=outputs/r8",
+                 "data.mix=[{dataset: dair-ai, repeat: 1.0}, {dataset: journal, repeat: 2}]"]
+    as_run = load_recipe(FinetuneConfig, recipe, overrides)
+    adapter = _trained_adapter(tiny_model_dir, tmp_path / "run" / "best")
+    summary_path = adapter.parent / "train_summary.json"
+    summary_path.write_text(json.dumps({**json.loads(summary_path.read_text()),
+                                        "recipe": as_run.model_dump(mode="json")}))
+
+    assert main(["--adapter", str(adapter), "--to", str(tmp_path / "shipped"), "--recipe", recipe]) == 0
+
+    card = (tmp_path / "shipped" / "README.md").read_text()
+    assert "**Data mix** (per epoch): dair-ai train x 1, journal train x 2\n" in card
+    command = re.search(r"\*\*Command\*\*: `EMOAI_DATA_DIR=\S+ python -m finetune --config (.+)`", card).group(1)
+    path, *listed = shlex.split(command)
+    assert path == recipe and len(listed) == 3
+    assert load_recipe(FinetuneConfig, path, listed) == as_run

@@ -28,6 +28,7 @@ def test_loss_goes_down_and_the_best_adapter_is_real_and_registered(tiny_model_d
     assert all(0 <= h["accuracy"] <= 1 and 0 <= h["macro_f1"] <= 1 for h in state["history"])
     summary = json.loads((output / "train_summary.json").read_text())
     assert summary["best_step"] in {4, 8, 12}
+    assert FinetuneConfig.model_validate(summary["recipe"]) == config  # the recipe as run, for the model card
     assert_adapter_is_real(output / "best", tiny_model_dir)
     registered = resolve_adapter("models:/emotion-llm@challenger", str(tiny_model_dir))
     assert adapter_tensors(registered).keys() == adapter_tensors(output / "best").keys()
