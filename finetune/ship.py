@@ -162,7 +162,7 @@ app = new_app(__doc__.splitlines()[0])
 def ship_command(
     adapter: Annotated[Path, typer.Option(help="the trained adapter directory (e.g. outputs/<run>/best)")],
     to: Annotated[Path, typer.Option(help="where the shipped adapter goes")],
-    recipe: Annotated[str, typer.Option(help="the recipe it was trained with")] = "configs/finetune/smollm2-135m-lora.yaml",
+    recipe: Annotated[str, typer.Option(help="the recipe file it was trained from; the card lists the run's overrides to it")] = "configs/finetune/smollm2-135m-lora.yaml",
     metrics: Annotated[list[Path] | None, typer.Option(metavar="METRICS.json", help="an eval report's metrics.json; give it once per split")]
     = None,
     model_name: Annotated[str, typer.Option(help="the model's name in the eval reports")] = "llm-lora",
