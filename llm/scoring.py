@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from llm.batching import token_packs
+from llm.config import ModelConfig
 from llm.prefix_cache import PrefixCache
 
 
@@ -108,7 +109,8 @@ class LabelScorer:
 
     @torch.no_grad()
     def log_probs(self, model: nn.Module, prompts: Sequence[Sequence[int]],
-                  prefix: PrefixCache | None = None, pack_tokens: int = 128) -> torch.Tensor:
+                  prefix: PrefixCache | None = None,
+                  pack_tokens: int = ModelConfig.model_fields["pack_tokens"].default) -> torch.Tensor:
         """(len(prompts), 6) label log-probabilities; rows sum to 1 after exp. ``prefix``, when given,
         must have been computed with ``model`` and must start every prompt; the prompts are then packed
         into rows of at most ``pack_tokens`` tokens (a longer prompt gets a row of its own)."""
