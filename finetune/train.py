@@ -18,6 +18,7 @@ import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
 
+from finetune.adapters import attach_saved_adapter
 from finetune.batching import LossBatch, class_weights, collate, encode_examples, epoch_batches, shard
 from finetune.config import FinetuneConfig
 from finetune.engine import build_engine, is_distributed_launch
@@ -87,31 +88,14 @@ def _build_model(config: FinetuneConfig, device: torch.device) -> tuple[nn.Modul
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
     if config.lora.init_from:
-        return _continue_adapter(model, config), tokenizer
+        return attach_saved_adapter(model, resolve_adapter(config.lora.init_from, config.model), config.lora), \
+            tokenizer
     try:
         peft_model = get_peft_model(model, config.lora.peft_config())
     except ValueError as error:
         raise SystemExit(f"LoRA target modules {config.lora.target_modules} do not fit {config.model}: {error}") \
             from None
     return peft_model, tokenizer
-
-
-def _continue_adapter(model: nn.Module, config: FinetuneConfig) -> nn.Module:
-    """The recipe's base model with a saved adapter attached, trainable; its shape must be the recipe's."""
-    from peft import PeftConfig, PeftModel
-
-    path = resolve_adapter(config.lora.init_from, config.model)
-    saved = PeftConfig.from_pretrained(str(path))
-    wanted = (config.lora.r, config.lora.alpha, sorted(config.lora.target_modules))
-    found = (saved.r, saved.lora_alpha, sorted(saved.target_modules))
-    if wanted != found:
-        raise SystemExit(f"lora.init_from {path} has r={found[0]}, alpha={found[1]}, modules {found[2]}; the recipe "
-                         f"says r={wanted[0]}, alpha={wanted[1]}, modules {wanted[2]}: make them agree")
-    peft_model = PeftModel.from_pretrained(model, str(path), is_trainable=True)
-    for parameter in peft_model.parameters():  # adapters are stored in bf16; train in the model's dtype
-        if parameter.requires_grad:
-            parameter.data = parameter.data.to(next(model.parameters()).dtype)
-    return peft_model
 
 
 class Trainer:

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from finetune.adapters import attach_saved_adapter
 from finetune.baseline.config import BaselineConfig
 from finetune.batching import class_weights
 from finetune.engine import lr_lambda
@@ -36,7 +37,9 @@ def train_baseline(config: BaselineConfig) -> dict:
     random.seed(settings.seed)
     torch.manual_seed(settings.seed)
     model, tokenizer = encoder_with_head(config.encoder)
-    if config.lora is not None:
+    if config.lora is not None and config.lora.init_from:
+        model = attach_saved_adapter(model, Path(config.lora.init_from), config.lora)
+    elif config.lora is not None:
         from peft import get_peft_model
 
         model = get_peft_model(model, config.lora.peft_config())

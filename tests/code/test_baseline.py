@@ -86,3 +86,26 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_weights(tmp_
              for run in ("straight", "resumed")]
     assert final[0].keys() == final[1].keys()
     assert max((final[0][name] - final[1][name]).abs().max().item() for name in final[0]) < 1e-6
+
+
+def _continued(trained, tmp_path, *overrides):
+    encoder, output, _ = trained
+    config = load_recipe(BaselineConfig, "configs/finetune/baseline-minilm-dair.yaml", [
+        f"encoder={encoder}", f"output_dir={tmp_path / 'continued'}", f"lora.init_from={output / 'best'}",
+        "training.epochs=1", "training.batch_size=8", "tracking.enabled=false", "data.text_style=natural",
+        "data.validation=[dair-ai-validation]", *overrides])
+    return train_baseline(config)
+
+
+def test_lora_init_from_continues_the_saved_adapter_and_head(trained, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOAI_DATA_DIR", str(fixture_data_path()))
+    _continued(trained, tmp_path, "training.learning_rate=1e-12")  # a step this small leaves the weights as loaded
+    continued = EncoderClassifier.load(str(tmp_path / "continued" / "best"))
+    saved = EncoderClassifier.load(str(trained[1] / "best"))
+    assert (continued.probabilities(TEXTS) - saved.probabilities(TEXTS)).abs().max() < 1e-4
+
+
+def test_lora_init_from_with_another_shape_is_a_clear_error(trained, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOAI_DATA_DIR", str(fixture_data_path()))
+    with pytest.raises(SystemExit, match="make them agree"):
+        _continued(trained, tmp_path, "lora.r=4")
