@@ -76,3 +76,18 @@ def test_lora_targets_missing_from_the_model_are_a_clear_error(tiny_model_dir, f
     config = load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, tmp_path / "run"), "lora.target_modules=[query_key_value]", "tracking.enabled=false"])
     with pytest.raises(SystemExit, match="do not fit"):
         run_training(config)
+
+
+def test_lora_init_from_continues_a_saved_adapter(tiny_model_dir, fixture_data_dir, tmp_path):
+    first = tmp_path / "first"
+    run_training(load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, first, max_steps=4),
+                                              "tracking.enabled=false"]))
+    continued = tmp_path / "continued"  # a step this small leaves the loaded weights as they were
+    run_training(load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, continued, max_steps=4, learning_rate=1e-12),
+                                              f"lora.init_from={first / 'best'}", "tracking.enabled=false"]))
+    saved, loaded = adapter_tensors(first / "best"), adapter_tensors(continued / "best")
+    assert saved.keys() == loaded.keys()
+    assert all(torch.allclose(saved[name].float(), loaded[name].float(), atol=1e-3) for name in saved)
+    with pytest.raises(SystemExit, match="make them agree"):
+        run_training(load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, tmp_path / "other"), "lora.r=4",
+                                                  f"lora.init_from={first / 'best'}", "tracking.enabled=false"]))
