@@ -141,6 +141,8 @@ def _save(model, tokenizer, directory: Path, config: BaselineConfig) -> None:
             {"encoder": config.encoder, "max_length": config.training.max_length}) + "\n")
         adapter_config = json.loads((directory / "adapter_config.json").read_text())
         adapter_config["base_model_name_or_path"] = config.encoder  # a name, not this machine's path
+        if adapter_config.get("modules_to_save"):  # a continued adapter lists its head twice
+            adapter_config["modules_to_save"] = list(dict.fromkeys(adapter_config["modules_to_save"]))
         (directory / "adapter_config.json").write_text(json.dumps(adapter_config, indent=2))
     else:
         tokenizer.save_pretrained(directory)

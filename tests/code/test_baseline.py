@@ -103,6 +103,8 @@ def test_lora_init_from_continues_the_saved_adapter_and_head(trained, tmp_path, 
     continued = EncoderClassifier.load(str(tmp_path / "continued" / "best"))
     saved = EncoderClassifier.load(str(trained[1] / "best"))
     assert (continued.probabilities(TEXTS) - saved.probabilities(TEXTS)).abs().max() < 1e-4
+    head = json.loads((tmp_path / "continued" / "best" / "adapter_config.json").read_text())["modules_to_save"]
+    assert len(head) == len(set(head)) > 0
 
 
 def test_lora_init_from_with_another_shape_is_a_clear_error(trained, tmp_path, monkeypatch):
