@@ -47,16 +47,19 @@ def class_weights(examples: Sequence[Example], scheme: str) -> list[float]:
     return [w / mean for w in raw]
 
 
-def collate(encoded: Sequence[EncodedExample], weights: Sequence[float], pad_id: int) -> LossBatch:
-    """Right-pad prompt+answer sequences; the loss covers answer tokens only."""
+def collate(encoded: Sequence[EncodedExample], weights: Sequence[float], pad_id: int,
+            first_token_only: bool = False) -> LossBatch:
+    """Right-pad prompt+answer sequences; the loss covers answer tokens only (only the first with
+    ``first_token_only``)."""
     ids, mask = right_pad([e.prompt_ids + e.answer_ids for e in encoded], pad_id)
     rows, cols, targets, token_weights = [], [], [], []
     for row, (example, weight) in enumerate(zip(encoded, weights, strict=True)):
-        for j, token in enumerate(example.answer_ids):
+        answer = example.answer_ids[:1] if first_token_only else example.answer_ids
+        for j, token in enumerate(answer):
             rows.append(row)
             cols.append(len(example.prompt_ids) + j - 1)
             targets.append(token)
-            token_weights.append(weight / len(example.answer_ids))
+            token_weights.append(weight / len(answer))
     return LossBatch(ids, mask, torch.tensor(rows), torch.tensor(cols), torch.tensor(targets),
                      torch.tensor(token_weights) / len(encoded))
 

@@ -87,6 +87,11 @@ class TrainingSettings(_Strict):
     seed: int = 42
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     class_weighting: Literal["none", "sqrt_inverse"] = "none"
+    loss: Literal["answer_tokens", "label_choice"] = Field(
+        default="answer_tokens",
+        description="answer_tokens: full-vocabulary cross-entropy on the label and end-of-turn tokens; "
+                    "label_choice: cross-entropy over the six labels' first tokens only, the softmax the "
+                    "label scorer takes at inference (needs labels whose first tokens differ)")
     gradient_checkpointing: bool = False
     log_every_steps: int = Field(default=10, ge=1)
     eval_every_steps: int = Field(default=200, ge=1)

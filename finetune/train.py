@@ -36,16 +36,32 @@ TRAINER_STATE = "trainer_state.json"
 
 
 class AnswerLoss(nn.Module):
-    """Wraps the PEFT model so that the engine's forward returns the answer-only loss."""
+    """Wraps the PEFT model so that the engine's forward returns the answer-only loss: over the whole
+    vocabulary, or, given the labels' first token ids (``choices``), over those tokens only."""
 
-    def __init__(self, lm: nn.Module) -> None:
+    def __init__(self, lm: nn.Module, choices: list[int] | None = None) -> None:
         super().__init__()
         self.lm = lm
+        self.choices = choices
 
     def forward(self, batch: LossBatch) -> torch.Tensor:
         logits = logits_at(self.lm, batch.input_ids, batch.attention_mask, batch.rows, batch.cols)
-        token_losses = nn.functional.cross_entropy(logits, batch.targets, reduction="none")
+        targets = batch.targets
+        if self.choices is not None:
+            choices = torch.tensor(self.choices, device=logits.device)
+            logits, targets = logits[:, choices], (targets[:, None] == choices).int().argmax(dim=1)
+        token_losses = nn.functional.cross_entropy(logits, targets, reduction="none")
         return (token_losses * batch.token_weights).sum()
+
+
+def _loss_choices(config: FinetuneConfig, scorer: LabelScorer) -> list[int] | None:
+    """The first token ids the loss is restricted to (``label_choice``), or None for the full vocabulary."""
+    if config.training.loss == "answer_tokens":
+        return None
+    if not scorer.first_tokens_distinct:
+        raise SystemExit(f"training.loss=label_choice needs labels whose first tokens differ; {config.model}'s "
+                         f"tokenizer gives first tokens {scorer.first_ids}: use training.loss=answer_tokens")
+    return scorer.first_ids
 
 
 def _init_distributed(config: FinetuneConfig) -> tuple[int, int, torch.device]:
@@ -127,7 +143,8 @@ class Trainer:
                              f"{self.global_batch * settings.gradient_accumulation_steps}")
         steps_per_epoch = self.batches_per_epoch // settings.gradient_accumulation_steps
         self.total_steps = settings.max_steps or max(1, int(steps_per_epoch * settings.epochs))
-        self.engine = build_engine(AnswerLoss(self.peft_model), config, self.total_steps,
+        self.loss_choices = _loss_choices(config, self.scorer)
+        self.engine = build_engine(AnswerLoss(self.peft_model, self.loss_choices), config, self.total_steps,
                                    int(self.total_steps * settings.warmup_ratio))
         self.state = {"step": 0, "micro_batches_done": 0, "best_macro_f1": -1.0, "best_step": None,
                       "run_id": None, "history": [], "loss_log": [],
@@ -258,7 +275,8 @@ class Trainer:
                 rows = shard(batch, self.rank, self.world_size)
                 loss_batch = collate([self.train_encoded[i] for i in rows],
                                      [self.example_weights[i] for i in rows],
-                                     self.tokenizer.pad_token_id).to(self.device)
+                                     self.tokenizer.pad_token_id,
+                                     first_token_only=self.loss_choices is not None).to(self.device)
                 loss = self.engine(loss_batch)
                 self.engine.backward(loss)
                 self.engine.step()
