@@ -9,10 +9,14 @@ import time
 
 import pytest
 import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from finetune.batching import collate
 from finetune.config import FinetuneConfig, load_config
-from finetune.train import run_training
+from finetune.train import AnswerLoss, run_training
 from llm.loading import resolve_adapter
+from llm.prompt import PromptBuilder
+from llm.scoring import LabelScorer
 from tests.training_helpers import adapter_tensors, assert_adapter_is_real, tiny_recipe
 
 
@@ -91,3 +95,37 @@ def test_lora_init_from_continues_a_saved_adapter(tiny_model_dir, fixture_data_d
     with pytest.raises(SystemExit, match="make them agree"):
         run_training(load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, tmp_path / "other"), "lora.r=4",
                                                   f"lora.init_from={first / 'best'}", "tracking.enabled=false"]))
+
+
+def test_the_label_choice_loss_is_the_label_scorers_negative_log_likelihood(tiny_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    builder = PromptBuilder(tokenizer)
+    scorer = LabelScorer(builder.label_ids, tokenizer.pad_token_id)
+    texts, labels = ["i feel so alone", "furious at my boss", "we got the keys!", "what a twist"], [0, 3, 1, 5]
+    encoded = [builder.encode(text, label) for text, label in zip(texts, labels, strict=True)]
+    with torch.no_grad():
+        scored = scorer.log_probs(model, [e.prompt_ids for e in encoded])
+        expected = -scored[range(len(labels)), labels].mean()
+        label_choice = AnswerLoss(model, scorer.first_ids)(collate(encoded, [1.0] * 4, tokenizer.pad_token_id,
+                                                                   first_token_only=True))
+        answer_tokens = AnswerLoss(model)(collate(encoded, [1.0] * 4, tokenizer.pad_token_id))
+    assert torch.allclose(label_choice, expected, atol=1e-5), (label_choice, expected)
+    assert not torch.allclose(answer_tokens, expected, atol=1e-2)  # the full-vocabulary loss is another quantity
+
+
+def test_a_label_choice_run_trains_the_six_way_loss(tiny_model_dir, fixture_data_dir, tmp_path):
+    config = load_config(FinetuneConfig, [*tiny_recipe(tiny_model_dir, tmp_path / "run", max_steps=4),
+                                          "training.loss=label_choice", "tracking.enabled=false"])
+    losses = [loss for _, loss in run_training(config)["loss_log"]]
+    # a random model is near uniform over six labels (ln 6 = 1.79); over the whole vocabulary it logs about 5
+    assert all(1.5 < loss < 2.1 for loss in losses), losses
+    assert_adapter_is_real(tmp_path / "run" / "best", tiny_model_dir)
+
+
+def test_label_choice_on_labels_sharing_a_first_token_is_a_clear_error(tiny_subword_model_dir, fixture_data_dir,
+                                                                         tmp_path):
+    config = load_config(FinetuneConfig, [*tiny_recipe(tiny_subword_model_dir, tmp_path / "run"),
+                                          "training.loss=label_choice", "tracking.enabled=false"])
+    with pytest.raises(SystemExit, match="first tokens differ"):
+        run_training(config)
