@@ -11,7 +11,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from llm.labels import EMOTIONS
-from llm.prompt import SYSTEM_PROMPT
+from llm.prompt import SYSTEM_PROMPT, PromptBuilder
+from llm.scoring import LabelScorer
 
 FIXTURE_ROWS = Path(__file__).parent / "fixtures" / "emotion_rows.jsonl"  # hand-written rows with a "split"
 SPECIALS = ["<|pad|>", "<unk>", "<|im_start|>", "<|im_end|>"]
@@ -80,6 +81,17 @@ def tiny_llama_dir(directory: Path, tokenizer: PreTrainedTokenizerFast, seed: in
     LlamaForCausalLM(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def load_tiny_scorer(model_dir: Path) -> tuple[LlamaForCausalLM, PromptBuilder, LabelScorer]:
+    """A saved tiny Llama in float32 eval mode, its prompt builder and its label scorer."""
+    import torch
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    builder = PromptBuilder(tokenizer)
+    return model, builder, LabelScorer(builder.label_ids, tokenizer.pad_token_id)
 
 
 def tiny_bert_dir(directory: Path, texts: list[str], seed: int = 0) -> Path:

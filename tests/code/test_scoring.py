@@ -2,26 +2,17 @@
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from llm.labels import EMOTIONS
-from llm.prompt import PromptBuilder
-from llm.scoring import LabelScorer
+from tests.tiny_models import load_tiny_scorer
 
 TEXTS = ["i feel so alone", "I am SO happy with my day!!", "furious at my boss", "nervous",
          "honestly i feel tender towards my partner and fond of my old friends"]
 
 
-def _load(model_dir):
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
-    builder = PromptBuilder(tokenizer)
-    return model, builder, LabelScorer(builder.label_ids, tokenizer.pad_token_id)
-
-
 @pytest.fixture(params=["tiny_model_dir", "tiny_subword_model_dir"])
 def loaded(request):
-    return _load(request.getfixturevalue(request.param))
+    return load_tiny_scorer(request.getfixturevalue(request.param))
 
 
 def _prompts(builder, texts):
@@ -52,7 +43,7 @@ def test_a_text_scores_the_same_alone_and_padded_in_a_batch(loaded):
 
 
 def test_subword_labels_take_the_trie_path_and_match_a_brute_force_computation(tiny_subword_model_dir):
-    model, builder, scorer = _load(tiny_subword_model_dir)
+    model, builder, scorer = load_tiny_scorer(tiny_subword_model_dir)
     assert not scorer.first_tokens_distinct, "the fixture tokenizer should make labels share first tokens"
     assert any(len(ids) > 2 for ids in builder.label_ids)
     prompt = _prompts(builder, ["i feel so alone"])[0]
@@ -71,7 +62,7 @@ def test_subword_labels_take_the_trie_path_and_match_a_brute_force_computation(t
 
 
 def test_first_token_path_equals_the_trie_computation(tiny_model_dir):
-    model, builder, scorer = _load(tiny_model_dir)
+    model, builder, scorer = load_tiny_scorer(tiny_model_dir)
     assert scorer.first_tokens_distinct
     prompts = _prompts(builder, TEXTS)
     fast = scorer.log_probs(model, prompts)

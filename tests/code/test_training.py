@@ -9,14 +9,12 @@ import time
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from finetune.batching import collate
 from finetune.config import FinetuneConfig, load_config
 from finetune.train import AnswerLoss, run_training
 from llm.loading import resolve_adapter
-from llm.prompt import PromptBuilder
-from llm.scoring import LabelScorer
+from tests.tiny_models import load_tiny_scorer
 from tests.training_helpers import adapter_tensors, assert_adapter_is_real, tiny_recipe
 
 
@@ -98,18 +96,15 @@ def test_lora_init_from_continues_a_saved_adapter(tiny_model_dir, fixture_data_d
 
 
 def test_the_label_choice_loss_is_the_label_scorers_negative_log_likelihood(tiny_model_dir):
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
-    builder = PromptBuilder(tokenizer)
-    scorer = LabelScorer(builder.label_ids, tokenizer.pad_token_id)
+    model, builder, scorer = load_tiny_scorer(tiny_model_dir)
+    pad_id = scorer.pad_id
     texts, labels = ["i feel so alone", "furious at my boss", "we got the keys!", "what a twist"], [0, 3, 1, 5]
     encoded = [builder.encode(text, label) for text, label in zip(texts, labels, strict=True)]
     with torch.no_grad():
         scored = scorer.log_probs(model, [e.prompt_ids for e in encoded])
         expected = -scored[range(len(labels)), labels].mean()
-        label_choice = AnswerLoss(model, scorer.first_ids)(collate(encoded, [1.0] * 4, tokenizer.pad_token_id,
-                                                                   first_token_only=True))
-        answer_tokens = AnswerLoss(model)(collate(encoded, [1.0] * 4, tokenizer.pad_token_id))
+        label_choice = AnswerLoss(model, scorer.first_ids)(collate(encoded, [1.0] * 4, pad_id, first_token_only=True))
+        answer_tokens = AnswerLoss(model)(collate(encoded, [1.0] * 4, pad_id))
     assert torch.allclose(label_choice, expected, atol=1e-5), (label_choice, expected)
     assert not torch.allclose(answer_tokens, expected, atol=1e-2)  # the full-vocabulary loss is another quantity
 
