@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from llm.labels import EMOTIONS
 from llm.prompt import SYSTEM_PROMPT, PromptBuilder
@@ -86,7 +86,6 @@ def tiny_llama_dir(directory: Path, tokenizer: PreTrainedTokenizerFast, seed: in
 def load_tiny_scorer(model_dir: Path) -> tuple[LlamaForCausalLM, PromptBuilder, LabelScorer]:
     """A saved tiny Llama in float32 eval mode, its prompt builder and its label scorer."""
     import torch
-    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
