@@ -13,7 +13,7 @@ def check_model(name: str, spec: ModelSpec) -> None:
             from llm.loading import resolve_adapter
 
             config = spec.model_config_()
-            resolve_adapter(config.adapter, config.base_model)
+            resolve_adapter(config.adapter, config.base_model, votes=config.votes)
         elif spec.path != "shipped" and not _is_registry_uri(spec.path) and not Path(spec.path).is_dir():
             raise ClassifierError(f"baseline directory not found: {spec.path} "
                                   "(train it with python -m finetune.baseline)")

@@ -21,7 +21,8 @@ class ModelConfig(BaseModel):
     adapter: str | None = Field(
         default=SHIPPED_ADAPTER,
         description="LoRA adapter: a directory, an MLflow 'models:/name@alias' URI, 'shipped' (the adapter "
-        "that comes with the project for the embedded model) or null for the base model alone",
+        "that comes with the project for the embedded model and this path: the vote's when an encoder votes, "
+        "the LLM-alone one otherwise) or null for the base model alone",
     )
     backend: Literal["transformers", "vllm"] = "transformers"
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
@@ -49,6 +50,11 @@ class ModelConfig(BaseModel):
                                   description="the encoder's share of the vote (0 = the LLM alone)")
     tensor_parallel_size: int = Field(default=1, ge=1, description="vLLM only: GPUs per model")
     gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1, description="vLLM only")
+
+    @property
+    def votes(self) -> bool:
+        """Whether an encoder votes with the LLM (the path that picks which shipped adapter is used)."""
+        return self.encoder is not None
 
 
 def load_yaml_config(path: str | Path) -> dict:

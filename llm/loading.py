@@ -17,7 +17,8 @@ from llm.sources import DEFAULT_MODEL, resolve_model_source
 log = logging.getLogger(__name__)
 
 ADAPTERS_DIR = Path(__file__).parent / "adapters"  # the model weights that ship with the package
-SHIPPED_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion"
+SHIPPED_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion"  # the LLM's part of the served vote
+SHIPPED_ALONE_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion-alone"  # the LLM when no encoder votes
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 
@@ -35,15 +36,17 @@ def load_causal_lm(source: str, dtype: torch.dtype, device: torch.device) -> tor
     return model.to(device).eval()
 
 
-def resolve_adapter(adapter: str | None, base_model: str) -> Path | None:
-    """Turn an adapter setting (dir, 'shipped', MLflow models:/ URI, None) into a validated local dir."""
+def resolve_adapter(adapter: str | None, base_model: str, *, votes: bool = False) -> Path | None:
+    """Turn an adapter setting (dir, 'shipped', MLflow models:/ URI, None) into a validated local dir.
+    'shipped' is the shipped adapter for the path: the vote's when an encoder votes with the LLM (``votes``),
+    the LLM-alone one otherwise; each was chosen on its own path's validation numbers."""
     if adapter is None:
         return None
     if adapter == SHIPPED_ADAPTER:
         if base_model != DEFAULT_MODEL:
             raise ClassifierError(f"the shipped adapter is for {DEFAULT_MODEL!r}, not {base_model!r}: "
                                   "set adapter to a directory, a models:/ URI, or null")
-        path = SHIPPED_ADAPTER_DIR
+        path = SHIPPED_ADAPTER_DIR if votes else SHIPPED_ALONE_ADAPTER_DIR
     elif adapter.startswith(("models:/", "runs:/")):
         path = Path(download_artifacts(adapter))
     else:

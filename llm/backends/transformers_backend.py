@@ -30,7 +30,7 @@ class TransformersClassifier:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self.tokenizer = load_tokenizer(config.base_model)
-        adapter_dir = resolve_adapter(config.adapter, config.base_model)
+        adapter_dir = resolve_adapter(config.adapter, config.base_model, votes=config.votes)
         self.device = resolve_device(config.device)
         self.model = load_causal_lm(config.base_model, resolve_dtype(config.dtype, self.device), self.device)
         if adapter_dir is not None:

@@ -74,7 +74,7 @@ class VLLMClassifier:
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
-        adapter_dir = resolve_adapter(config.adapter, config.base_model)  # validated before vLLM sees it
+        adapter_dir = resolve_adapter(config.adapter, config.base_model, votes=config.votes)  # validated before vLLM sees it
         self.tokenizer = load_tokenizer(config.base_model)
         self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens,
                                      text_style=read_text_style(adapter_dir))

@@ -7,7 +7,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from llm.loading import SHIPPED_ADAPTER_DIR
 from tests.integration.serving_harness import PROJECT_ROOT, ServerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -27,10 +26,9 @@ def ui_server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("ui")
-    overrides = {} if SHIPPED_ADAPTER_DIR.is_dir() else {"adapter": None}  # until the adapter is shipped
     os.environ["EMOAI_CHROMA_PATH"] = str(tmp / "chroma")
     try:
-        proc = ServerProcess({"store_url": f"sqlite:///{tmp}/journal.db", "model_overrides": overrides}, tmp)
+        proc = ServerProcess({"store_url": f"sqlite:///{tmp}/journal.db", "model_overrides": {}}, tmp)
     finally:
         del os.environ["EMOAI_CHROMA_PATH"]
     try:

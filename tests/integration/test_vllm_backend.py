@@ -17,7 +17,6 @@ from llm.classifier import ClassifierError
 from llm.config import ModelConfig
 from llm.datasets import read_labelled_jsonl
 from llm.labels import EMOTIONS
-from llm.loading import SHIPPED_ADAPTER_DIR, validate_adapter_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -27,41 +26,10 @@ MAX_SCORE_DIFF = 0.01
 MAX_MEAN_SCORE_DIFF = 0.001
 
 
-def _adapter_is_shipped() -> bool:
-    try:
-        validate_adapter_dir(SHIPPED_ADAPTER_DIR)
-    except ClassifierError:
-        return False
-    return True
-
-
-def _save_random_lora(directory, base_model: str) -> str:
-    """A real LoRA adapter for the base model: peft's layout, with non-zero B so it changes the scores."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-
-    from llm.loading import load_causal_lm
-
-    torch.manual_seed(0)
-    model = load_causal_lm(base_model, torch.float32, torch.device("cpu"))
-    lora = LoraConfig(r=8, lora_alpha=16, task_type="CAUSAL_LM",
-                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-    peft_model = get_peft_model(model, lora)
-    with torch.no_grad():
-        for name, parameter in peft_model.named_parameters():
-            if "lora_B" in name:
-                parameter.normal_(0.0, 0.02)
-    peft_model.save_pretrained(directory)
-    return str(directory)
-
-
 @pytest.fixture(scope="module")
-def config(tmp_path_factory) -> ModelConfig:
-    """The embedded model with the shipped adapter, or a freshly made LoRA adapter until one is shipped."""
-    if _adapter_is_shipped():
-        return ModelConfig(adapter="shipped", dtype="float32")
-    base = ModelConfig().base_model
-    return ModelConfig(adapter=_save_random_lora(tmp_path_factory.mktemp("lora"), base), dtype="float32")
+def config() -> ModelConfig:
+    """The embedded model with the shipped LLM-alone adapter (the vLLM recipe's)."""
+    return ModelConfig(adapter="shipped", dtype="float32")
 
 
 @pytest.fixture(scope="module")
