@@ -17,7 +17,7 @@ from llm.sources import DEFAULT_MODEL, resolve_model_source
 log = logging.getLogger(__name__)
 
 ADAPTERS_DIR = Path(__file__).parent / "adapters"  # the model weights that ship with the package
-SHIPPED_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion"  # the LLM's part of the served vote
+SHIPPED_VOTE_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion"  # the LLM's part of the served vote
 SHIPPED_ALONE_ADAPTER_DIR = ADAPTERS_DIR / "smollm2-135m-emotion-alone"  # the LLM when no encoder votes
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
@@ -46,7 +46,7 @@ def resolve_adapter(adapter: str | None, base_model: str, *, votes: bool = False
         if base_model != DEFAULT_MODEL:
             raise ClassifierError(f"the shipped adapter is for {DEFAULT_MODEL!r}, not {base_model!r}: "
                                   "set adapter to a directory, a models:/ URI, or null")
-        path = SHIPPED_ADAPTER_DIR if votes else SHIPPED_ALONE_ADAPTER_DIR
+        path = SHIPPED_VOTE_ADAPTER_DIR if votes else SHIPPED_ALONE_ADAPTER_DIR
     elif adapter.startswith(("models:/", "runs:/")):
         path = Path(download_artifacts(adapter))
     else:

@@ -4,7 +4,7 @@ import pytest
 
 from llm.config import SERVED_RECIPE
 from llm.factory import load_model_config
-from llm.loading import SHIPPED_ADAPTER_DIR, SHIPPED_ALONE_ADAPTER_DIR, adapter_version, resolve_adapter
+from llm.loading import SHIPPED_ALONE_ADAPTER_DIR, SHIPPED_VOTE_ADAPTER_DIR, adapter_version, resolve_adapter
 from llm.paths import project_path
 
 LLM_ALONE_RECIPES = ["configs/models/smollm2-135m-lora.yaml", "configs/models/smollm2-135m-lora-vllm.yaml"]
@@ -16,7 +16,7 @@ def _resolved(recipe: str, **updates):
 
 
 def test_the_served_vote_gets_the_vote_adapter():
-    assert _resolved(SERVED_RECIPE) == SHIPPED_ADAPTER_DIR
+    assert _resolved(SERVED_RECIPE) == SHIPPED_VOTE_ADAPTER_DIR
 
 
 @pytest.mark.parametrize("recipe", LLM_ALONE_RECIPES)
@@ -30,4 +30,4 @@ def test_switching_the_encoder_off_switches_to_the_llm_alone_adapter():
 
 
 def test_the_two_slots_hold_different_weights():
-    assert adapter_version(SHIPPED_ADAPTER_DIR) != adapter_version(SHIPPED_ALONE_ADAPTER_DIR)
+    assert adapter_version(SHIPPED_VOTE_ADAPTER_DIR) != adapter_version(SHIPPED_ALONE_ADAPTER_DIR)
