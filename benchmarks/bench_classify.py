@@ -33,7 +33,7 @@ from llm.config import ModelConfig
 from llm.datasets import Example, load_journal, load_split
 from llm.factory import load_model_config
 from llm.labels import EMOTIONS
-from llm.loading import resolve_adapter
+from llm.loading import resolve_model_adapter
 from llm.prompt import SYSTEM_PROMPT
 
 REPORT_DIR = Path("reports/bench")
@@ -142,7 +142,7 @@ def naive_approach(config: ModelConfig, examples: Sequence[Example]) -> Approach
     start = time.perf_counter()
     tokenizer = load_tokenizer(config.base_model)
     model = load_causal_lm(config.base_model, torch.float32, torch.device("cpu"))
-    adapter_dir = resolve_adapter(config.adapter, config.base_model, votes=config.votes)
+    adapter_dir = resolve_model_adapter(config)
     if adapter_dir is not None:
         model = attach_adapter(model, adapter_dir, config.base_model)
     generator = pipeline("text-generation", model=model, tokenizer=tokenizer, device="cpu")
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.adapter is not None:
         config = config.model_copy(update={"adapter": None if args.adapter == "none" else args.adapter})
     try:
-        resolve_adapter(config.adapter, config.base_model, votes=config.votes)
+        resolve_model_adapter(config)
     except ClassifierError as error:
         raise SystemExit(f"{error} (pass --adapter none to benchmark the base model)") from None
     sets = text_sets(args.limit)

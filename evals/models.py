@@ -10,10 +10,9 @@ def check_model(name: str, spec: ModelSpec) -> None:
     """Fail fast, before any model predicts, when a model's files are missing (e.g. an untrained adapter)."""
     try:
         if isinstance(spec, LLMSpec):
-            from llm.loading import resolve_adapter
+            from llm.loading import resolve_model_adapter
 
-            config = spec.model_config_()
-            resolve_adapter(config.adapter, config.base_model, votes=config.votes)
+            resolve_model_adapter(spec.model_config_())
         elif spec.path != "shipped" and not _is_registry_uri(spec.path) and not Path(spec.path).is_dir():
             raise ClassifierError(f"baseline directory not found: {spec.path} "
                                   "(train it with python -m finetune.baseline)")

@@ -51,11 +51,6 @@ class ModelConfig(BaseModel):
     tensor_parallel_size: int = Field(default=1, ge=1, description="vLLM only: GPUs per model")
     gpu_memory_utilization: float = Field(default=0.85, gt=0, le=1, description="vLLM only")
 
-    @property
-    def votes(self) -> bool:
-        """Whether an encoder votes with the LLM (the path that picks which shipped adapter is used)."""
-        return self.encoder is not None
-
 
 def load_yaml_config(path: str | Path) -> dict:
     """Read a YAML recipe into a dict, with a clear error for a missing or malformed file."""

@@ -9,7 +9,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from llm.classifier import ClassifierError
-from llm.config import SHIPPED_ADAPTER
+from llm.config import SHIPPED_ADAPTER, ModelConfig
 from llm.prediction import ModelInfo
 from llm.registry import download_artifacts
 from llm.sources import DEFAULT_MODEL, resolve_model_source
@@ -53,6 +53,11 @@ def resolve_adapter(adapter: str | None, base_model: str, *, votes: bool = False
         path = Path(adapter).expanduser()
     validate_adapter_dir(path)
     return path
+
+
+def resolve_model_adapter(config: ModelConfig) -> Path | None:
+    """The adapter directory a model config loads; 'shipped' is the vote's adapter when an encoder votes."""
+    return resolve_adapter(config.adapter, config.base_model, votes=config.encoder is not None)
 
 
 def validate_adapter_dir(path: Path) -> None:

@@ -17,7 +17,7 @@ from llm.batching import length_batches
 from llm.config import ModelConfig
 from llm.device import resolve_device, resolve_dtype
 from llm.generation import Conversation, TransformersGenerator
-from llm.loading import attach_adapter, load_causal_lm, load_tokenizer, model_info, resolve_adapter
+from llm.loading import attach_adapter, load_causal_lm, load_tokenizer, model_info, resolve_model_adapter
 from llm.prediction import Prediction
 from llm.prefix_cache import PrefixCache
 from llm.prompt import PromptBuilder, read_text_style
@@ -30,7 +30,7 @@ class TransformersClassifier:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self.tokenizer = load_tokenizer(config.base_model)
-        adapter_dir = resolve_adapter(config.adapter, config.base_model, votes=config.votes)
+        adapter_dir = resolve_model_adapter(config)
         self.device = resolve_device(config.device)
         self.model = load_causal_lm(config.base_model, resolve_dtype(config.dtype, self.device), self.device)
         if adapter_dir is not None:

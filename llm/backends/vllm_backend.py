@@ -26,7 +26,7 @@ from llm.config import ModelConfig
 from llm.device import cpu_has_bf16
 from llm.generation import Conversation
 from llm.labels import EMOTIONS
-from llm.loading import load_tokenizer, model_info, resolve_adapter
+from llm.loading import load_tokenizer, model_info, resolve_model_adapter
 from llm.prediction import Prediction
 from llm.prompt import PromptBuilder, read_text_style
 from llm.sources import resolve_model_source
@@ -74,7 +74,7 @@ class VLLMClassifier:
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
-        adapter_dir = resolve_adapter(config.adapter, config.base_model, votes=config.votes)  # validated before vLLM sees it
+        adapter_dir = resolve_model_adapter(config)  # validated before vLLM sees it
         self.tokenizer = load_tokenizer(config.base_model)
         self.prompts = PromptBuilder(self.tokenizer, max_text_tokens=config.max_text_tokens,
                                      text_style=read_text_style(adapter_dir))

@@ -4,15 +4,19 @@ import pytest
 
 from llm.config import SERVED_RECIPE
 from llm.factory import load_model_config
-from llm.loading import SHIPPED_ALONE_ADAPTER_DIR, SHIPPED_VOTE_ADAPTER_DIR, adapter_version, resolve_adapter
+from llm.loading import (
+    SHIPPED_ALONE_ADAPTER_DIR,
+    SHIPPED_VOTE_ADAPTER_DIR,
+    adapter_version,
+    resolve_model_adapter,
+)
 from llm.paths import project_path
 
 LLM_ALONE_RECIPES = ["configs/models/smollm2-135m-lora.yaml", "configs/models/smollm2-135m-lora-vllm.yaml"]
 
 
 def _resolved(recipe: str, **updates):
-    config = load_model_config(str(project_path(recipe))).model_copy(update=updates)
-    return resolve_adapter(config.adapter, config.base_model, votes=config.votes)
+    return resolve_model_adapter(load_model_config(str(project_path(recipe))).model_copy(update=updates))
 
 
 def test_the_served_vote_gets_the_vote_adapter():
