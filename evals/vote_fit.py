@@ -21,9 +21,9 @@ import typer
 
 from evals.metrics import mcnemar_exact, paired_bootstrap
 from llm.cli_support import command_settings, examples, fail, new_app, run
+from llm.ensemble import SMALLEST_PROBABILITY
 from llm.labels import EMOTIONS
 
-SMALLEST_PROBABILITY = 1e-9
 OFFSET_GRID = np.round(np.arange(-1.5, 1.51, 0.1), 2)
 WEIGHT_GRID = np.round(np.arange(0.0, 0.31, 0.05), 2)
 ENCODER_GRID = np.round(np.arange(0.3, 0.61, 0.05), 2)

@@ -2,8 +2,9 @@
 examples, one ``error: ...`` line with exit code 2, options that take several values, and ``main(argv) -> int``.
 
 The entry points: ``emoai`` (llm/cli.py), ``python -m finetune`` (and ``.baseline``, ``.crisis``, ``.plan``,
-``.ship``, ``.soup``), ``python -m evals``, ``python -m retrieval``, ``python -m serving``,
-``python -m serving.rescore``. Each module holds a Typer ``app`` and a ``main(argv=None) -> int``.
+``.ship``, ``.soup``), ``python -m evals`` (and ``.crisis_screen``, ``.vote_fit``), ``python -m retrieval``,
+``python -m serving``, ``python -m serving.rescore``. Each module holds a Typer ``app`` and a
+``main(argv=None) -> int``.
 """
 
 import re

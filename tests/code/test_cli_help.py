@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import evals.__main__
 import evals.crisis_screen
+import evals.vote_fit
 import finetune.__main__
 import finetune.baseline.__main__
 import finetune.crisis.__main__
@@ -34,6 +35,7 @@ ENTRY_POINTS: dict[str, tuple[typer.Typer, tuple[str, ...]]] = {
     "python -m finetune.soup": (finetune.soup.app, finetune.soup.MULTI_VALUE),
     "python -m evals": (evals.__main__.app, ()),
     "python -m evals.crisis_screen": (evals.crisis_screen.app, ()),
+    "python -m evals.vote_fit": (evals.vote_fit.app, evals.vote_fit.MULTI_VALUE),
     "python -m retrieval": (retrieval.cli.app, ()),
     "python -m serving": (serving.__main__.app, ()),
     "python -m serving.rescore": (serving.rescore.app, ()),
