@@ -23,9 +23,10 @@ class LossBatch:
     cols: torch.Tensor  # position whose output predicts that token
     targets: torch.Tensor  # the answer token ids
     token_weights: torch.Tensor  # per answer token: example weight / answer length
+    teacher: torch.Tensor | None = None  # per answer token (first tokens only): the teacher's six probabilities
 
     def to(self, device: torch.device) -> "LossBatch":
-        return LossBatch(*(t.to(device) for t in vars(self).values()))
+        return LossBatch(*(None if t is None else t.to(device) for t in vars(self).values()))
 
     @property
     def n_tokens(self) -> int:
@@ -48,9 +49,11 @@ def class_weights(examples: Sequence[Example], scheme: str) -> list[float]:
 
 
 def collate(encoded: Sequence[EncodedExample], weights: Sequence[float], pad_id: int,
-            first_token_only: bool = False) -> LossBatch:
+            first_token_only: bool = False, teacher: Sequence[Sequence[float]] | None = None) -> LossBatch:
     """Right-pad prompt+answer sequences; the loss covers answer tokens only (only the first with
-    ``first_token_only``)."""
+    ``first_token_only``, which a ``teacher``'s probabilities per example need)."""
+    if teacher is not None and not first_token_only:
+        raise ValueError("teacher probabilities are per label, so they need first_token_only")
     ids, mask = right_pad([e.prompt_ids + e.answer_ids for e in encoded], pad_id)
     rows, cols, targets, token_weights = [], [], [], []
     for row, (example, weight) in enumerate(zip(encoded, weights, strict=True)):
@@ -61,7 +64,8 @@ def collate(encoded: Sequence[EncodedExample], weights: Sequence[float], pad_id:
             targets.append(token)
             token_weights.append(weight / len(answer))
     return LossBatch(ids, mask, torch.tensor(rows), torch.tensor(cols), torch.tensor(targets),
-                     torch.tensor(token_weights) / len(encoded))
+                     torch.tensor(token_weights) / len(encoded),
+                     None if teacher is None else torch.tensor(teacher, dtype=torch.float32))
 
 
 def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int,

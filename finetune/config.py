@@ -99,6 +99,16 @@ class TrainingSettings(_Strict):
     keep_checkpoints: int = Field(default=2, ge=1)
 
 
+class DistillationSettings(_Strict):
+    """Soft targets from a teacher: the loss follows its six probabilities as well as the gold label."""
+
+    teacher: str = Field(description="a harness run over the training sets (python -m evals --dataset "
+                                     "dair-ai-train,... --output DIR): its <set>/predictions.jsonl give the targets")
+    teacher_model: str = Field(default="served", description="the model of that run whose scores are the targets")
+    weight: float = Field(default=0.5, gt=0, le=1, description="the teacher's share of each example's loss; "
+                                                                "the gold label keeps the rest")
+
+
 class TrackingSettings(_Strict):
     tracking_uri: str | None = Field(default=None, description="MLFLOW_TRACKING_URI wins; default sqlite")
     experiment: str = "emoai-finetune"
@@ -115,6 +125,8 @@ class FinetuneConfig(_Strict):
     data: DataSettings = DataSettings()
     training: TrainingSettings = TrainingSettings()
     tracking: TrackingSettings = TrackingSettings()
+    distillation: DistillationSettings | None = Field(default=None, description="learn from a teacher's "
+                                                                               "probabilities too (label_choice)")
     deepspeed: str | None = Field(default=None, description="path to a ZeRO JSON config (deepspeed/*.json)")
     output_dir: str = "outputs/smollm2-135m-lora"
 
@@ -122,6 +134,13 @@ class FinetuneConfig(_Strict):
     def _deepspeed_file_exists(self) -> "FinetuneConfig":
         if self.deepspeed is not None and not Path(self.deepspeed).is_file():
             raise ValueError(f"deepspeed config not found: {self.deepspeed}")
+        return self
+
+    @model_validator(mode="after")
+    def _distillation_needs_label_choice(self) -> "FinetuneConfig":
+        if self.distillation is not None and self.training.loss != "label_choice":
+            raise ValueError("distillation needs training.loss=label_choice: the teacher's probabilities are over "
+                             "the six labels")
         return self
 
 

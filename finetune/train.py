@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from finetune.adapters import attach_saved_adapter
 from finetune.batching import LossBatch, class_weights, collate, encode_examples, epoch_batches, shard
 from finetune.config import FinetuneConfig
+from finetune.distillation import load_teacher, teacher_targets
 from finetune.engine import build_engine, is_distributed_launch
 from finetune.metrics import accuracy_and_macro_f1
 from finetune.mixing import training_mix, validation_sets
@@ -37,12 +38,14 @@ TRAINER_STATE = "trainer_state.json"
 
 class AnswerLoss(nn.Module):
     """Wraps the PEFT model so that the engine's forward returns the answer-only loss: over the whole
-    vocabulary, or, given the labels' first token ids (``choices``), over those tokens only."""
+    vocabulary, or, given the labels' first token ids (``choices``), over those tokens only; with a batch's
+    teacher probabilities, ``teacher_weight`` of each example's loss is the cross-entropy against them."""
 
-    def __init__(self, lm: nn.Module, choices: list[int] | None = None) -> None:
+    def __init__(self, lm: nn.Module, choices: list[int] | None = None, teacher_weight: float = 0.0) -> None:
         super().__init__()
         self.lm = lm
         self.choices = choices
+        self.teacher_weight = teacher_weight
 
     def forward(self, batch: LossBatch) -> torch.Tensor:
         logits = logits_at(self.lm, batch.input_ids, batch.attention_mask, batch.rows, batch.cols)
@@ -51,6 +54,9 @@ class AnswerLoss(nn.Module):
             choices = torch.tensor(self.choices, device=logits.device)
             logits, targets = logits[:, choices], (targets[:, None] == choices).int().argmax(dim=1)
         token_losses = nn.functional.cross_entropy(logits, targets, reduction="none")
+        if batch.teacher is not None:
+            soft = nn.functional.cross_entropy(logits, batch.teacher.to(logits.dtype), reduction="none")
+            token_losses = (1 - self.teacher_weight) * token_losses + self.teacher_weight * soft
         return (token_losses * batch.token_weights).sum()
 
 
@@ -130,6 +136,9 @@ class Trainer:
         train = training_mix(config.data, config.training.seed)
         self.validation = validation_sets(config.data)
         self.train_encoded = encode_examples(self.builder, train)
+        self.teacher = (teacher_targets(train, load_teacher(config.distillation.teacher,
+                                                            config.distillation.teacher_model))
+                        if config.distillation else None)
         weights = class_weights(train, config.training.class_weighting)
         self.example_weights = [weights[e.label] for e in train]
         settings = config.training
@@ -144,8 +153,9 @@ class Trainer:
         steps_per_epoch = self.batches_per_epoch // settings.gradient_accumulation_steps
         self.total_steps = settings.max_steps or max(1, int(steps_per_epoch * settings.epochs))
         self.loss_choices = _loss_choices(config, self.scorer)
-        self.engine = build_engine(AnswerLoss(self.peft_model, self.loss_choices), config, self.total_steps,
-                                   int(self.total_steps * settings.warmup_ratio))
+        teacher_weight = config.distillation.weight if config.distillation else 0.0
+        self.engine = build_engine(AnswerLoss(self.peft_model, self.loss_choices, teacher_weight), config,
+                                   self.total_steps, int(self.total_steps * settings.warmup_ratio))
         self.state = {"step": 0, "micro_batches_done": 0, "best_macro_f1": -1.0, "best_step": None,
                       "run_id": None, "history": [], "loss_log": [],
                       "train_tokens": 0, "train_seconds": 0.0}
@@ -276,7 +286,9 @@ class Trainer:
                 loss_batch = collate([self.train_encoded[i] for i in rows],
                                      [self.example_weights[i] for i in rows],
                                      self.tokenizer.pad_token_id,
-                                     first_token_only=self.loss_choices is not None).to(self.device)
+                                     first_token_only=self.loss_choices is not None,
+                                     teacher=None if self.teacher is None else [self.teacher[i] for i in rows]
+                                     ).to(self.device)
                 loss = self.engine(loss_batch)
                 self.engine.backward(loss)
                 self.engine.step()
