@@ -12,6 +12,7 @@ no row is scored by parameters chosen on it. The objective is the mean macro-F1 
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +57,9 @@ class Decision:
     def predict(self, scores: SetScores) -> np.ndarray:
         combined = sum(weight * scores.logs[member] for member, weight in self.weights.items() if weight)
         return np.argmax(combined + np.asarray(self.offsets), axis=1)
+
+
+Fit = Callable[[list[SetScores]], Decision]  # fits a decision on some sets' rows
 
 
 def read_report(report: Path, members: list[str], served: str) -> list[SetScores]:
@@ -138,7 +142,7 @@ def halves(sets: list[SetScores], seed: int) -> list[tuple[np.ndarray, np.ndarra
     return splits
 
 
-def cross_fitted(sets: list[SetScores], fit, seed: int) -> list[np.ndarray]:
+def cross_fitted(sets: list[SetScores], fit: Fit, seed: int) -> list[np.ndarray]:
     """Each row predicted by the decision fitted on the other half of every set."""
     splits = halves(sets, seed)
     predictions = [np.empty_like(scores.gold) for scores in sets]
@@ -162,7 +166,7 @@ class LeverResult:
     refitted_mean: float
 
 
-def judge(name: str, sets: list[SetScores], fit, seed: int) -> LeverResult:
+def judge(name: str, sets: list[SetScores], fit: Fit, seed: int) -> LeverResult:
     predictions = cross_fitted(sets, fit, seed)
     per_set = {}
     for scores, predicted in zip(sets, predictions, strict=True):
