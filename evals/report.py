@@ -47,6 +47,12 @@ def write_predictions(dataset: EvalDataset, scores: list[ModelScores], path: Pat
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def read_predictions(run_dir: Path) -> dict[str, list[dict]]:
+    """A harness run's rows as ``write_predictions`` wrote them, per set folder (empty if it holds none)."""
+    return {path.parent.name: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+            for path in sorted(Path(run_dir).glob(f"*/{PREDICTIONS_JSONL}"))}
+
+
 def _failure(scores: ModelScores, index: int) -> str:
     return next(f.error for f in scores.run.failures if f.index == index)
 

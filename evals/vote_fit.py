@@ -20,7 +20,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from evals.metrics import mcnemar_exact, paired_bootstrap
+from evals.metrics import macro_f1, mcnemar_exact, paired_bootstrap
+from evals.report import read_predictions
 from llm.cli_support import command_settings, examples, fail, new_app, run
 from llm.ensemble import SMALLEST_PROBABILITY
 from llm.labels import EMOTIONS
@@ -64,36 +65,24 @@ Fit = Callable[[list[SetScores]], Decision]  # fits a decision on some sets' row
 
 def read_report(report: Path, members: list[str], served: str) -> list[SetScores]:
     """Every set folder of a harness run that scored the served model and all ``members``."""
-    folders = sorted(path.parent for path in report.glob("*/predictions.jsonl"))
-    if not folders:
+    runs = read_predictions(report)
+    if not runs:
         raise VoteFitError(f"{report} holds no <set>/predictions.jsonl: run python -m evals with --output {report}")
     sets = []
-    for folder in folders:
-        rows = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines() if line]
+    for name, rows in runs.items():
         missing = sorted({*members, served} - set(rows[0]["models"]))
         if missing:
-            raise VoteFitError(f"{folder} has no scores for {', '.join(missing)}")
+            raise VoteFitError(f"{report / name} has no scores for {', '.join(missing)}")
         gold = np.array([EMOTIONS.index(row["gold"]) for row in rows])
         logs = {member: np.log(np.clip([[row["models"][member]["scores"][label] for label in EMOTIONS]
                                          for row in rows], SMALLEST_PROBABILITY, None)) for member in members}
         served_labels = np.array([EMOTIONS.index(row["models"][served]["predicted"]) for row in rows])
-        sets.append(SetScores(folder.name, gold, logs, served_labels))
+        sets.append(SetScores(name, gold, logs, served_labels))
     return sets
 
 
-def fast_macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
-    """Macro-F1 over the labels present in gold or predictions (the same as evals.metrics.macro_f1)."""
-    confusion = np.bincount(gold * len(EMOTIONS) + predicted, minlength=len(EMOTIONS) ** 2).reshape(
-        len(EMOTIONS), len(EMOTIONS))
-    true_positive = np.diag(confusion)
-    support, called = confusion.sum(axis=1), confusion.sum(axis=0)
-    present = (support + called) > 0
-    f1 = 2 * true_positive / np.maximum(support + called, 1)
-    return float(f1[present].mean())
-
-
 def mean_macro_f1(sets: list[SetScores], decision: Decision) -> float:
-    return float(np.mean([fast_macro_f1(s.gold, decision.predict(s)) for s in sets]))
+    return float(np.mean([macro_f1(s.gold, decision.predict(s)) for s in sets]))
 
 
 def fit_offsets(sets: list[SetScores], weights: dict[str, float], passes: int = 3) -> Decision:
@@ -170,9 +159,9 @@ def judge(name: str, sets: list[SetScores], fit: Fit, seed: int) -> LeverResult:
     predictions = cross_fitted(sets, fit, seed)
     per_set = {}
     for scores, predicted in zip(sets, predictions, strict=True):
-        paired = paired_bootstrap(scores.gold, scores.served, predicted, fast_macro_f1)
-        per_set[scores.name] = {"macro_f1": fast_macro_f1(scores.gold, predicted),
-                                "served_macro_f1": fast_macro_f1(scores.gold, scores.served),
+        paired = paired_bootstrap(scores.gold, scores.served, predicted, macro_f1)
+        per_set[scores.name] = {"macro_f1": macro_f1(scores.gold, predicted),
+                                "served_macro_f1": macro_f1(scores.gold, scores.served),
                                 "served_minus_lever": paired, "mcnemar": mcnemar_exact(scores.gold, scores.served,
                                                                                        predicted)}
     refitted = fit(sets)
@@ -181,7 +170,7 @@ def judge(name: str, sets: list[SetScores], fit: Fit, seed: int) -> LeverResult:
 
 
 def markdown(results: list[LeverResult], sets: list[SetScores]) -> str:
-    served_mean = float(np.mean([fast_macro_f1(s.gold, s.served) for s in sets]))
+    served_mean = float(np.mean([macro_f1(s.gold, s.served) for s in sets]))
     lines = [f"Served vote, mean macro-F1 over {len(sets)} sets: {served_mean:.5f}", "",
              "| lever | cross-fitted mean macro-F1 | gain | " + " | ".join(
                  f"{s.name}: served - lever [95% CI] (only served / only lever right)" for s in sets) + " |",

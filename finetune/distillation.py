@@ -9,27 +9,26 @@ and name that folder in the recipe (``distillation.teacher``). The training loss
 probabilities for ``distillation.weight`` of each example and the gold label for the rest.
 """
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from evals.report import read_predictions
 from llm.datasets import DatasetError, Example
 from llm.labels import EMOTIONS
 
 
 def load_teacher(folder: str | Path, model: str) -> dict[str, list[float]]:
     """Text -> the teacher's six probabilities (in ``EMOTIONS`` order), from every ``<set>/predictions.jsonl``."""
-    files = sorted(Path(folder).glob("*/predictions.jsonl"))
-    if not files:
+    runs = read_predictions(Path(folder))
+    if not runs:
         raise DatasetError(f"distillation.teacher {folder}: no <set>/predictions.jsonl (run python -m evals over "
                            "the training sets with --output there)")
     targets: dict[str, list[float]] = {}
-    for path in files:
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            row = json.loads(line)
+    for name, rows in runs.items():
+        for number, row in enumerate(rows, start=1):
             scores = row["models"].get(model, {}).get("scores")
             if scores is None:
-                raise DatasetError(f"{path}:{number}: no scores for teacher model {model!r}")
+                raise DatasetError(f"{Path(folder) / name}, row {number}: no scores for teacher model {model!r}")
             total = sum(scores[label] for label in EMOTIONS)
             targets[row["text"]] = [scores[label] / total for label in EMOTIONS]
     return targets
