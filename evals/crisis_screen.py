@@ -21,7 +21,7 @@ from llm.safety import CrisisModelError, describe_screen, matched_rules, screen
 from llm.safety.sets import crisis_sets, labelled_file, ordinary_sets
 
 
-def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = None) -> dict:
+def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = None, progress: bool = True) -> dict:
     """Recall and precision of ``llm.safety.screen`` on the labelled crisis set (default: the manifest's labelled
     file), with the errors listed.
 
@@ -29,7 +29,7 @@ def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = N
     rules are measured even when the model decides alone).
     """
     rows = read_jsonl(path or labelled_file(crisis_sets()), ("text", "crisis"))
-    for row in rows:
+    for row in tqdm(rows, desc="crisis screen", unit="text", disable=not progress, leave=False):
         result = screen(row["text"], model=model)
         row["_flags"] = {"screen": result.crisis, "rules": bool(matched_rules(row["text"])),
                          "classifier": "classifier" in result.matched}

@@ -1,5 +1,6 @@
 """One full evaluation: score the models, add the system checks and gates; then write the reports and log them."""
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,8 @@ from evals.evaluate import ModelScores, evaluate_models, summarise
 from evals.report import write_multi_summary, write_reports
 from evals.system_checks import crisis_screen, retrieval_quality
 from evals.tracking import log_evaluation
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,10 @@ def run_harness(config: EvalConfig, specs: dict[str, ModelSpec], datasets: list[
     One dataset reports into ``options.output``; several report into a sub-folder each.
     """
     per_set = evaluate_models(specs, datasets, config, progress=options.progress)
-    system = {"safety": crisis_screen(config.system_checks), "retrieval": retrieval_quality(config.system_checks)}
+    log.info("checking the crisis screen (%s) and the knowledge-base retrieval",
+             config.system_checks.crisis_model or "rules alone")
+    system = {"safety": crisis_screen(config.system_checks, options.progress),
+              "retrieval": retrieval_quality(config.system_checks)}
     run = {"command": options.command, "created": datetime.now(UTC).isoformat(timespec="seconds"),
            "seed": config.statistics.seed, "config": config.model_dump(mode="json")}
     evaluations = []

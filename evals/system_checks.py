@@ -11,7 +11,7 @@ from evals.config import SystemChecks
 from llm.paths import shown_path
 
 
-def crisis_screen(settings: SystemChecks) -> dict:
+def crisis_screen(settings: SystemChecks, progress: bool = True) -> dict:
     """Recall and precision of the crisis screen on the labelled crisis set."""
     path = Path(settings.crisis_set or "data/crisis/manifest.yaml")
     try:
@@ -19,7 +19,8 @@ def crisis_screen(settings: SystemChecks) -> dict:
         from llm.safety.sets import crisis_sets, labelled_file
 
         path = Path(settings.crisis_set) if settings.crisis_set else labelled_file(crisis_sets())
-        return {"available": True, "path": shown_path(path), **evaluate_crisis_screen(path, model=settings.crisis_model)}
+        return {"available": True, "path": shown_path(path), **evaluate_crisis_screen(path, model=settings.crisis_model,
+                                                                                 progress=progress)}
     except (ImportError, FileNotFoundError, ValueError) as error:  # ValueError: a crisis model that fails to load
         return _not_available(path, error)
 

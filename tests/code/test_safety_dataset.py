@@ -56,7 +56,7 @@ def test_screen_eval_prints_recall_and_precision_per_split():
     result = CliRunner().invoke(app, ["--no-everyday"])
     assert result.exit_code == 0, result.output
     measured = evaluate_crisis_screen()
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # the table; the progress bar goes to stderr
     assert lines[0] == "crisis screen: rules only"
     for split, scores in {**measured["splits"], "all": measured}.items():
         row = next(line.split() for line in lines if line.split()[0] == split)
