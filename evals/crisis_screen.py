@@ -17,8 +17,21 @@ from evals.metrics import by_split
 from llm.cli_support import command_settings, examples, new_app, run
 from llm.datasets import DatasetError, load_split
 from llm.io import read_jsonl
-from llm.safety import CrisisModelError, describe_screen, matched_rules, screen
+from llm.safety import CrisisModelError, SafetyResult, describe_screen, matched_rules, screen_many
 from llm.safety.sets import crisis_sets, labelled_file, ordinary_sets
+
+SCREEN_CHUNK = 64  # texts per call of the learned screen: batched, with a progress bar that moves
+
+
+def screen_texts(texts: list[str], model: str | None, desc: str, progress: bool = True) -> list[SafetyResult]:
+    """The screen's verdict on every text, in chunks, with a progress bar."""
+    results: list[SafetyResult] = []
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, leave=False) as bar:
+        for start in range(0, len(texts), SCREEN_CHUNK):
+            chunk = texts[start:start + SCREEN_CHUNK]
+            results += screen_many(chunk, model=model)
+            bar.update(len(chunk))
+    return results
 
 
 def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = None, progress: bool = True) -> dict:
@@ -29,8 +42,8 @@ def evaluate_crisis_screen(path: str | Path | None = None, model: str | None = N
     rules are measured even when the model decides alone).
     """
     rows = read_jsonl(path or labelled_file(crisis_sets()), ("text", "crisis"))
-    for row in tqdm(rows, desc="crisis screen", unit="text", disable=not progress, leave=False):
-        result = screen(row["text"], model=model)
+    results = screen_texts([row["text"] for row in rows], model, "crisis screen", progress)
+    for row, result in zip(rows, results, strict=True):
         row["_flags"] = {"screen": result.crisis, "rules": bool(matched_rules(row["text"])),
                          "classifier": "classifier" in result.matched}
 
@@ -68,7 +81,7 @@ def everyday_flag_rates(model: str | None = None, emotion_split: str | None = "t
             sets[f"emotion_{emotion_split}"] = [example.text for example in load_split(emotion_split)]
     rates = {}
     for name, texts in sets.items():
-        flagged = sum(screen(text, model=model).crisis for text in tqdm(texts, desc=name, leave=False))
+        flagged = sum(result.crisis for result in screen_texts(texts, model, name))
         rates[name] = {"n": len(texts), "flagged": flagged, "rate": flagged / len(texts)}
     return rates
 

@@ -26,7 +26,7 @@ from llm.safety.rules import RULES, matched_rules
 
 __all__ = ["RULES", "SHIPPED_CRISIS_SCREEN", "CrisisModel", "CrisisModelError", "CrisisPanel", "CrisisResource",
            "SafetyResult", "crisis_resources", "describe_screen", "matched_rules", "resolve_locale", "screen",
-           "screening_model"]
+           "screen_many", "screening_model"]
 
 
 class SafetyResult(BaseModel):
@@ -65,15 +65,28 @@ def screen(text: str, locale: str = "default", model: str | None = None) -> Safe
     trained to replace them (its ``rules`` mode is ``fallback``). Text without words (``llm.degenerate``) is
     screened by the rules only, and the model reads long runs of a repeated chunk cut to three repeats.
     """
+    return screen_many([text], locale, model)[0]
+
+
+def screen_many(texts: list[str], locale: str = "default", model: str | None = None) -> list[SafetyResult]:
+    """``screen`` for each of several texts, the learned screen reading them together in batches: the same
+    results (risk scores to float rounding), at a fraction of the cost per text (evaluations use it)."""
     classifier = screening_model(model)
-    if classifier is not None and is_wordless(text):  # nothing a model could read: the rules alone, cheaply
-        classifier = None
-    matched = [] if classifier is not None and classifier.rules == "fallback" else matched_rules(text)
-    risk = None
-    if classifier is not None:
-        risk, flagged = classifier.assess([collapse_repeats(text)])[0]
-        if flagged:
-            matched.append("classifier")
+    # text without words: nothing a model could read, so the rules alone, cheaply
+    readable = [] if classifier is None else [i for i, text in enumerate(texts) if not is_wordless(text)]
+    assessed = {}
+    if readable:
+        verdicts = classifier.assess([collapse_repeats(texts[i]) for i in readable])
+        assessed = dict(zip(readable, verdicts, strict=True))
     resolved = resolve_locale(locale)
-    return SafetyResult(crisis=bool(matched), matched=matched, risk_score=risk,
-                        resources=crisis_resources(resolved) if matched else [], locale=resolved)
+    results = []
+    for index, text in enumerate(texts):
+        matched = [] if index in assessed and classifier.rules == "fallback" else matched_rules(text)
+        risk = None
+        if index in assessed:
+            risk, flagged = assessed[index]
+            if flagged:
+                matched.append("classifier")
+        results.append(SafetyResult(crisis=bool(matched), matched=matched, risk_score=risk,
+                                    resources=crisis_resources(resolved) if matched else [], locale=resolved))
+    return results

@@ -91,17 +91,22 @@ class CrisisModel:
                                    "`python -m finetune.crisis --config configs/finetune/crisis-minilm.yaml`")
         metadata = json.loads(metadata_path.read_text())
         base, tokenizer = load_classifier_base(metadata["encoder"])
-        model = PeftModel.from_pretrained(base, str(path))
+        model = PeftModel.from_pretrained(base, str(path)).merge_and_unload()  # inference only: one matmul a layer
         return cls(model, tokenizer, float(metadata["threshold"]), int(metadata.get("max_length", 128)),
                    str(metadata.get("version", "unversioned")), metadata.get("scoring", "sentences"),
                    metadata.get("rules", "beside"))
 
     @torch.inference_mode()
     def unit_probabilities(self, units: list[str], batch_size: int = 32) -> list[float]:
-        """P(risk) of each text on its own; a long text keeps the highest of its overlapping windows."""
-        probabilities: list[float] = []
-        for start in range(0, len(units), batch_size):
-            batch = units[start:start + batch_size]
+        """P(risk) of each text on its own; a long text keeps the highest of its overlapping windows.
+
+        Texts are batched with others of similar length, so that little of a batch is padding.
+        """
+        probabilities = [0.0] * len(units)
+        order = sorted(range(len(units)), key=lambda i: len(units[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            batch = [units[i] for i in rows]
             inputs = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                     stride=self.max_length // 4, return_overflowing_tokens=True,
                                     return_tensors="pt")
@@ -111,7 +116,8 @@ class CrisisModel:
             best = [0.0] * len(batch)
             for owner, probability in zip(owners, windows, strict=True):
                 best[owner] = max(best[owner], probability)
-            probabilities += best
+            for row, probability in zip(rows, best, strict=True):
+                probabilities[row] = probability
         return probabilities
 
     def token_count(self, text: str) -> int:

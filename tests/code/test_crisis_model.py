@@ -19,7 +19,7 @@ from finetune.crisis.train import (
     screen_name,
     train_crisis_model,
 )
-from llm.safety import describe_screen, screen
+from llm.safety import describe_screen, screen, screen_many
 from llm.safety.model import (
     METADATA_FILE,
     RULES_MODES,
@@ -320,3 +320,23 @@ def test_wordless_text_skips_the_models_and_long_entries_stop_at_the_first_membe
     panel = _panel(tmp_path / "all", "always", "never")
     assert not screen("i walked home", model=panel).crisis  # short: both read it, "never" decides
     assert screen("i walked home with my sister after lunch", model=panel).crisis  # long: "always" decides
+
+
+def test_screening_many_texts_at_once_gives_each_text_its_own_verdict(trained, tmp_path, monkeypatch):
+    """screen_many batches texts of every kind (risk, safe, wordless, rule hits, over-long) through a panel and a
+    model beside the rules; each result must equal screen() on that text alone (the risk score to float rounding:
+    padding beside other texts changes the last bits)."""
+    config, _metadata = trained
+    _panel_members(trained, tmp_path)
+    _variant(config.output_dir, tmp_path / "beside", rules="beside")
+    monkeypatch.setattr("llm.safety.panel.LATER_MEMBER_TOKENS", 5)
+    texts = [*RISK[:3], *SAFE[:3], "0" * 400, "I want to kill myself.", "i walked home with my sister after lunch",
+             "\U0001f62d\U0001f62d", "nobody will miss me"]
+    for model in (None, str(tmp_path / "beside"), _panel(tmp_path / "panel", "trained", "always")):
+        together = screen_many(texts, locale="uk", model=model)
+        alone = [screen(text, locale="uk", model=model) for text in texts]
+        for batched, single in zip(together, alone, strict=True):
+            assert batched.model_dump(exclude={"risk_score"}) == single.model_dump(exclude={"risk_score"}), model
+            assert (batched.risk_score is None) == (single.risk_score is None), model
+            assert batched.risk_score == pytest.approx(single.risk_score, abs=1e-5), model
+    assert any(result.crisis for result in together) and not all(result.crisis for result in together)

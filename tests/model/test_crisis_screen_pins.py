@@ -1,5 +1,5 @@
 """The shipped crisis screen's pinned numbers: every labelled text and ordinary entry through the three-model
-panel (about 8 minutes on 2 cores; a change in scoring, models or data shows up here)."""
+panel (about 7.5 minutes on 2 cores; a change in scoring, models or data shows up here)."""
 
 import pytest
 
