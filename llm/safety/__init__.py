@@ -81,12 +81,10 @@ def screen_many(texts: list[str], locale: str = "default", model: str | None = N
     resolved = resolve_locale(locale)
     results = []
     for index, text in enumerate(texts):
-        matched = [] if index in assessed and classifier.rules == "fallback" else matched_rules(text)
-        risk = None
-        if index in assessed:
-            risk, flagged = assessed[index]
-            if flagged:
-                matched.append("classifier")
+        risk, flagged = assessed.get(index, (None, False))
+        matched = [] if risk is not None and classifier.rules == "fallback" else matched_rules(text)
+        if flagged:
+            matched.append("classifier")
         results.append(SafetyResult(crisis=bool(matched), matched=matched, risk_score=risk,
                                     resources=crisis_resources(resolved) if matched else [], locale=resolved))
     return results
