@@ -5,7 +5,10 @@
 The average is exact, not a merge of factors: each adapter's update is ``scaling * B @ A``, and stacking
 the factors (``A`` by rows, ``B`` by columns, each ``B`` scaled by its adapter's share) gives one adapter
 whose update is the mean of theirs. Its rank is the sum of their ranks; nothing else about serving
-changes. Run `python -m finetune.ship` on the result for the model card, as for any trained adapter.
+changes. Modules an adapter saves whole (``modules_to_save``, such as an encoder baseline's six-label head) are
+averaged weight by weight, which is the mean of their updates when the runs share a start (seeds of one recipe
+continuing one adapter). An encoder baseline's ``baseline.json`` is carried over. Run `python -m finetune.ship` on
+an LLM soup for the model card, as for any trained adapter.
 """
 
 import json
@@ -20,6 +23,7 @@ import typer
 from safetensors.torch import load_file, save_file
 
 from llm.cli_support import command_settings, examples, fail, new_app, run
+from llm.encoder import ADAPTER_METADATA
 from llm.loading import adapter_version
 from llm.prompt import read_text_style, write_text_style
 from llm.text import TextStyle
@@ -41,10 +45,8 @@ def _read(adapter: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     if not (adapter / ADAPTER_CONFIG).is_file() or not (adapter / ADAPTER_WEIGHTS).is_file():
         raise SoupError(f"{adapter} is not a LoRA adapter directory (needs {ADAPTER_CONFIG} and {ADAPTER_WEIGHTS})")
     config = json.loads((adapter / ADAPTER_CONFIG).read_text())
-    if (config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("modules_to_save")
-            or config.get("lora_bias")):
-        raise SoupError(f"{adapter}: only plain LoRA adapters (no DoRA, LoRA bias or modules_to_save) can be "
-                        "averaged")
+    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("lora_bias"):
+        raise SoupError(f"{adapter}: only plain LoRA adapters (no DoRA or LoRA bias) can be averaged")
     if config.get("rank_pattern") or config.get("alpha_pattern"):
         raise SoupError(f"{adapter}: per-module ranks or alphas are not supported")
     return config, load_file(str(adapter / ADAPTER_WEIGHTS))
@@ -68,9 +70,14 @@ def average_adapters(adapters: list[Path], target: Path, weights: list[float] | 
         raise SoupError(f"the adapters read text in different styles ({', '.join(sorted(styles))}): choose the "
                         "soup's with --text-style")
     configs, tensor_sets = zip(*(_read(adapter) for adapter in adapters), strict=True)
-    for name in ("base_model_name_or_path", "task_type"):
-        if len({config.get(name) for config in configs}) != 1:
+    for name in ("base_model_name_or_path", "task_type", "modules_to_save"):
+        if len({json.dumps(config.get(name)) for config in configs}) != 1:
             raise SoupError(f"the adapters differ in {name}: {[config.get(name) for config in configs]}")
+    metadata = {(adapter / ADAPTER_METADATA).read_text() if (adapter / ADAPTER_METADATA).is_file() else None
+                for adapter in adapters}
+    if len(metadata) != 1:
+        raise SoupError(f"the adapters' {ADAPTER_METADATA} differ: they belong to different encoders or lengths")
+    saved_whole = tuple(f".{module}." for module in configs[0].get("modules_to_save") or ())
     if len({frozenset(tensors) for tensors in tensor_sets}) != 1:
         raise SoupError("the adapters adapt different modules: train them with the same target_modules")
     factors = [lora_scaling(config) * share for config, share in zip(configs, shares, strict=True)]  # each B carries its share
@@ -81,8 +88,10 @@ def average_adapters(adapters: list[Path], target: Path, weights: list[float] | 
         elif ".lora_B." in key:
             averaged[key] = torch.cat([tensors[key].float() * factor
                                        for factor, tensors in zip(factors, tensor_sets, strict=True)], dim=1)
+        elif any(module in key for module in saved_whole):
+            averaged[key] = sum(tensors[key].float() * share for share, tensors in zip(shares, tensor_sets, strict=True))
         else:
-            raise SoupError(f"unexpected tensor {key}: only lora_A/lora_B weights can be averaged")
+            raise SoupError(f"unexpected tensor {key}: only LoRA factors and modules_to_save can be averaged")
     rank = sum(config["r"] for config in configs)
     config = {**configs[0], "r": rank, "lora_alpha": rank, "use_rslora": False}  # scaling 1: B carries it
     dtype = tensor_sets[0][next(iter(tensor_sets[0]))].dtype
@@ -93,6 +102,8 @@ def average_adapters(adapters: list[Path], target: Path, weights: list[float] | 
     parts = [{"path": str(adapter), "version": adapter_version(adapter), "weight": share}
              for adapter, share in zip(adapters, shares, strict=True)]
     (target / "soup.json").write_text(json.dumps({"averaged": parts}, indent=1))
+    if (shared_metadata := metadata.pop()) is not None:
+        (target / ADAPTER_METADATA).write_text(shared_metadata)
     write_text_style(target, text_style or styles.pop())
     return target
 

@@ -82,3 +82,53 @@ def test_weights_give_a_weighted_mean_and_differing_text_styles_need_a_choice(ti
         expected = base[name] + 0.25 * (one[name] - base[name]) + 0.75 * (two[name] - base[name])
         torch.testing.assert_close(mixed[name], expected, rtol=1e-5, atol=1e-6)
     assert main(["--adapters", str(first), str(second), "--to", str(soup), "--weights", "1"]) == 2
+
+
+def _encoder_adapter(base_dir, directory, start, seed):
+    """A LoRA adapter and head continuing ``start`` with random updates, saved as the baseline trainer saves it."""
+    from peft import PeftModel
+
+    from llm.encoder import ADAPTER_METADATA, encoder_with_head
+
+    torch.manual_seed(seed)
+    model = PeftModel.from_pretrained(encoder_with_head(str(base_dir))[0], str(start), is_trainable=True)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.requires_grad:
+                parameter.add_(torch.randn_like(parameter) * 0.5)
+    model.save_pretrained(directory)
+    (directory / ADAPTER_METADATA).write_text(json.dumps({"encoder": str(base_dir), "max_length": 32}))
+    return directory
+
+
+def test_encoder_baselines_of_one_start_average_their_lora_updates_and_their_heads(tmp_path):
+    from peft import get_peft_model
+
+    from finetune.config import EncoderLora
+    from llm.encoder import EncoderClassifier, encoder_with_head
+    from tests.eval_fixtures import tiny_encoder_dir
+
+    base_dir = tiny_encoder_dir(tmp_path / "encoder")
+    start = tmp_path / "start"
+    get_peft_model(encoder_with_head(str(base_dir))[0], EncoderLora(r=4, alpha=8).peft_config()).save_pretrained(start)
+    seeds = [_encoder_adapter(base_dir, tmp_path / f"seed{seed}", start, seed) for seed in (1, 2, 3)]
+    soup = tmp_path / "soup"
+
+    assert main(["--adapters", *map(str, seeds), "--to", str(soup)]) == 0
+
+    def merged(path):
+        return EncoderClassifier.load(str(path)).model.state_dict()
+
+    parts, mean = [merged(path) for path in seeds], merged(soup)
+    plain = encoder_with_head(str(base_dir))[0].state_dict()
+    assert any("classifier" in name for name in mean) and any("attention.self.query" in name for name in mean)
+    for name, tensor in mean.items():
+        if "classifier" in name:  # saved whole: the mean of the heads
+            expected = sum(part[name] for part in parts) / 3
+        else:  # the plain encoder plus the mean of the three LoRA updates
+            expected = plain[name] + sum(part[name] - plain[name] for part in parts) / 3
+        torch.testing.assert_close(tensor, expected, rtol=1e-5, atol=1e-5)
+    other = tmp_path / "other-length"
+    _encoder_adapter(base_dir, other, start, 4)
+    (other / "baseline.json").write_text(json.dumps({"encoder": str(base_dir), "max_length": 64}))
+    assert main(["--adapters", str(seeds[0]), str(other), "--to", str(tmp_path / "mixed")]) == 2
